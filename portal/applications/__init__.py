@@ -1,0 +1,1 @@
+"""The domain core: applications, the benefit claims they carry, status and history."""

@@ -1,0 +1,64 @@
+"""The life of a benefit claim, as one table of allowed transitions.
+
+Who may make a transition is part of the table: ``staff`` (a case worker of
+the handling agency) or ``applicant`` (the citizen, or whoever acts for them).
+Anything not in the table is refused with :class:`InvalidTransition`.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core.errors import InvalidTransition
+
+SUBMITTED = "submitted"
+IN_REVIEW = "in_review"
+INFO_REQUESTED = "info_requested"
+INFO_PROVIDED = "info_provided"
+APPROVED = "approved"
+REJECTED = "rejected"
+
+STAFF = "staff"
+APPLICANT = "applicant"
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (SUBMITTED, IN_REVIEW): STAFF,
+    (SUBMITTED, INFO_REQUESTED): STAFF,
+    (SUBMITTED, APPROVED): STAFF,
+    (SUBMITTED, REJECTED): STAFF,
+    (IN_REVIEW, INFO_REQUESTED): STAFF,
+    (IN_REVIEW, APPROVED): STAFF,
+    (IN_REVIEW, REJECTED): STAFF,
+    (INFO_REQUESTED, INFO_PROVIDED): APPLICANT,
+    (INFO_PROVIDED, IN_REVIEW): STAFF,
+    (INFO_PROVIDED, INFO_REQUESTED): STAFF,
+    (INFO_PROVIDED, APPROVED): STAFF,
+    (INFO_PROVIDED, REJECTED): STAFF,
+}
+
+FINAL = frozenset({APPROVED, REJECTED})
+# Statuses in which the agency has work to do (its queue).
+OPEN_FOR_AGENCY = frozenset({SUBMITTED, IN_REVIEW, INFO_PROVIDED})
+
+LABELS = {
+    "draft": _l("Draft"),
+    SUBMITTED: _l("Submitted"),
+    IN_REVIEW: _l("Under review"),
+    INFO_REQUESTED: _l("More information needed"),
+    INFO_PROVIDED: _l("Information sent"),
+    APPROVED: _l("Approved"),
+    REJECTED: _l("Rejected"),
+}
+
+
+def check(current: str, target: str, party: str) -> None:
+    """Raise :class:`InvalidTransition` unless ``party`` may move a claim from ``current`` to ``target``."""
+    allowed = TRANSITIONS.get((current, target))
+    if allowed is None:
+        raise InvalidTransition(_l("This application cannot go from “%(current)s” to “%(target)s”."),
+                                current=LABELS.get(current, current), target=LABELS.get(target, target))
+    if allowed != party:
+        raise InvalidTransition(_l("You cannot make this change to the application."))
+
+
+def label(status: str) -> str:
+    return str(LABELS.get(status, status))

@@ -1,0 +1,1 @@
+"""Audit trail: typed events written in the same transaction as the change they record."""

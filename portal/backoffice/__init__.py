@@ -1,0 +1,1 @@
+"""The agencies' back office: queues, cases and decisions."""

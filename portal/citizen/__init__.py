@@ -1,0 +1,1 @@
+"""The citizen's side: catalogue, applying once, following applications, notifications."""

@@ -1,0 +1,137 @@
+"""Typed settings for eSocial.
+
+Settings come from ``config/<environment>.toml`` (non-secret, checked in) and are
+overridden by environment variables ``ESOCIAL_<NAME>`` (secrets, deployment
+specifics).  :func:`load_settings` refuses to return settings that would be
+unsafe: a production configuration with the default secret or with the
+development identity provider is an error, not a warning.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+
+DEFAULT_SECRET = "development-only-secret-change-me"
+
+
+class SettingsError(RuntimeError):
+    """Raised when the configuration is missing a value or holds an unsafe one."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET
+    database_url: str = "sqlite:///instance/esocial.db"
+    instance_path: str = "instance"
+    # Public address of the portal, used for SAML endpoints and links in e-mails.
+    base_url: str = "http://localhost:5000"
+    default_language: str = "ro"
+    languages: tuple[str, ...] = ("ro", "ru", "en")
+    default_timezone: str = "Europe/Chisinau"
+
+    # SAML service provider (eSocial) and the identity provider we trust (MPass).
+    sp_entity_id: str = ""
+    sp_cert_file: str = ""
+    sp_key_file: str = ""
+    idp_metadata_file: str = ""
+    # Marks the trusted IdP as the bundled development IdP; refused in production.
+    dev_idp: bool = False
+    saml_message_timeout_seconds: int = 600
+
+    # Registries (MConnect in production, the simulator in development).
+    registry_base_url: str = "http://127.0.0.1:5002"
+    registry_client_id: str = "MD/GOV/MMPS/ESOCIAL"
+    registry_timeout_seconds: float = 5.0
+
+    # Notifications.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "eSocial <noreply@esocial.gov.md>"
+    sms_gateway_url: str = "http://127.0.0.1:5003/sms/send"
+    sms_gateway_token: str = ""
+
+    # Uploads.
+    upload_dir: str = "instance/uploads"
+    max_upload_bytes: int = 5 * 1024 * 1024
+
+    session_cookie_secure: bool = False
+    session_idle_minutes: int = 30
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def instance_dir(self) -> Path:
+        path = Path(self.instance_path)
+        return path if path.is_absolute() else ROOT / path
+
+    def resolve(self, value: str) -> Path:
+        """Resolve a configured file path relative to the project root."""
+        path = Path(value)
+        return path if path.is_absolute() else ROOT / path
+
+
+def _coerce(kind: type, raw: str):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    if kind == tuple[str, ...]:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+def load_settings(env: str | None = None, overrides: dict | None = None) -> Settings:
+    """Build the settings for ``env`` (default ``$ESOCIAL_ENV`` or development)."""
+    env = env or os.environ.get("ESOCIAL_ENV", "development")
+    values: dict = {}
+    path = CONFIG_DIR / f"{env}.toml"
+    if not path.exists():
+        raise SettingsError(f"no configuration file for environment {env!r} ({path.name})")
+    with path.open("rb") as fh:
+        values.update(tomllib.load(fh))
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    hints = {name: eval(t) if isinstance(t, str) else t for name, t in types.items()}  # noqa: S307 - our own annotations
+    for name in hints:
+        raw = os.environ.get(f"ESOCIAL_{name.upper()}")
+        if raw is not None:
+            values[name] = _coerce(hints[name], raw)
+    values.update(overrides or {})
+    unknown = set(values) - set(hints)
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "languages" in values and isinstance(values["languages"], list):
+        values["languages"] = tuple(values["languages"])
+    values["env"] = env
+    settings = Settings(**values)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    if settings.default_language not in settings.languages:
+        raise SettingsError("default_language must be one of languages")
+    if settings.is_production:
+        if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32:
+            raise SettingsError("production needs ESOCIAL_SECRET_KEY: a random value of 32 characters or more")
+        if settings.dev_idp:
+            raise SettingsError("the development identity provider is never trusted in production")
+        if not settings.base_url.startswith("https://"):
+            raise SettingsError("production base_url must use https")
+        if settings.database_url.startswith("sqlite"):
+            raise SettingsError("production runs on PostgreSQL, not SQLite")
+        for name in ("sp_cert_file", "sp_key_file", "idp_metadata_file"):
+            if not getattr(settings, name):
+                raise SettingsError(f"production needs {name}")

@@ -1,0 +1,1 @@
+"""Shared foundations: database, i18n, permissions, clock, IDNP, base forms."""

@@ -1,0 +1,1 @@
+"""Notifications: written in the same transaction as the change (outbox), delivered after it."""
