@@ -1,32 +1,252 @@
-"""Citizen pages."""
+"""Citizen pages: the catalogue, applying once, and following an application.
+
+Views read input through forms, call one service or query, then render or
+redirect; the request commits once (portal.core.web).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import time
 
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   send_file, stream_with_context, url_for)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.applications import prefill, queries, services
+from portal.applications import steps as steps_mod
+from portal.citizen import forms, viewmodels
+from portal.core import clock
+from portal.core.db import db
+from portal.core.errors import DomainError
 from portal.core.security import citizen, public
+from portal.routing.reference import territory
 
 bp = Blueprint("citizen", __name__)
+
+
+def _lang() -> str:
+    return str(get_locale() or "ro")
 
 
 @bp.get("/")
 @public
 def home():
-    return render_template("citizen/home.html")
+    return render_template("citizen/home.html", catalogue=services.catalogue())
 
 
 @bp.get("/benefits")
 @public
 def catalogue():
-    return render_template("citizen/home.html")
+    return render_template("citizen/catalogue.html", catalogue=services.catalogue(),
+                           territory=territory(), lang=_lang())
+
+
+@bp.get("/benefits/<code>")
+@public
+def benefit(code: str):
+    cat = services.catalogue()
+    if code not in cat.benefits:
+        abort(404)
+    return render_template("citizen/benefit.html", benefit=cat.get(code), catalogue=cat,
+                           territory=territory(), lang=_lang())
 
 
 @bp.get("/applications")
 @citizen
 def my_applications():
-    return render_template("citizen/home.html")
+    applications = queries.applications_of(db.session, current_user)
+    return render_template("citizen/my_applications.html", applications=applications,
+                           catalogue=services.catalogue(), lang=_lang())
 
 
-@bp.get("/notifications")
+@bp.route("/apply", methods=["GET", "POST"])
 @citizen
-def notifications():
-    return render_template("citizen/home.html")
+def apply():
+    """Step one of a new application: choose one or several benefits."""
+    cat = services.catalogue()
+    form = forms.BenefitsForm()
+    form.benefits.choices = [(b.code, b.title_in(_lang())) for b in cat]
+    if request.method == "GET" and request.args.get("benefit") in cat.benefits:
+        form.benefits.data = [request.args["benefit"]]
+    if form.validate_on_submit():
+        application = services.start(db.session, actor=current_user, applicant=current_user,
+                                     benefits=form.benefits.data, language=_lang())
+        prefill.refresh(db.session, application, actor=current_user)
+        return _continue(application, "benefits")
+    return render_template("citizen/steps/benefits.html", form=form, application=None, catalogue=cat,
+                           lang=_lang(), step="benefits", steps=["benefits"])
+
+
+def _continue(application, step: str):
+    steps = _steps(application)
+    target = steps_mod.next_step(steps, step)
+    services.go_to(application, target)
+    return redirect(url_for("citizen.step", ref=application.ref, step=target), code=303)
+
+
+def _steps(application) -> list[str]:
+    return steps_mod.steps_for(services.catalogue(), application.benefits,
+                               services.evidence_by_item(application), clock.today())
+
+
+@bp.route("/applications/<ref>/steps/<step>", methods=["GET", "POST"])
+@citizen
+def step(ref: str, step: str):
+    """Every page of the application form; each POST saves the draft on the server."""
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    if application.status != "draft":
+        return redirect(url_for("citizen.application", ref=ref))
+    steps = _steps(application)
+    if step not in steps:
+        return redirect(url_for("citizen.step", ref=ref, step=application.current_step
+                                if application.current_step in steps else steps[0]))
+    cat = services.catalogue()
+    lang = _lang()
+    vm = viewmodels.StepPage(application, step, steps, cat, lang)
+    form = vm.build_form()
+    if request.method == "GET":
+        services.go_to(application, step)
+        vm.fill_form(form)
+    elif form.validate_on_submit():
+        try:
+            vm.save(db.session, form, actor=current_user,
+                    upload_dir=current_app.config["ESOCIAL"].resolve(current_app.config["ESOCIAL"].upload_dir),
+                    max_bytes=current_app.config["ESOCIAL"].max_upload_bytes)
+        except DomainError as e:
+            form.form_errors.append(str(e))
+        else:
+            if step == "benefits":
+                prefill.refresh(db.session, application, actor=current_user, only_missing=True)
+            return _continue(application, step)
+    return render_template(f"citizen/steps/{vm.template}.html", form=form, vm=vm, application=application,
+                           catalogue=cat, lang=lang, step=step, steps=steps), (200 if request.method == "GET" or not form.errors and not form.form_errors else 400)
+
+
+@bp.post("/applications/<ref>/refresh")
+@citizen
+def refresh(ref: str):
+    """Ask the registries again for what they could not give before."""
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    if not forms.EmptyForm().validate_on_submit():
+        abort(400)
+    if application.status == "draft":
+        prefill.refresh(db.session, application, actor=current_user, only_missing=True)
+    return redirect(request.form.get("next") or url_for("citizen.step", ref=ref, step=application.current_step),
+                    code=303)
+
+
+@bp.post("/applications/<ref>/submit")
+@citizen
+def submit(ref: str):
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    if application.status != "draft":
+        return redirect(url_for("citizen.receipt", ref=ref), code=303)
+    form = forms.CheckForm()
+    if not form.validate_on_submit():
+        vm = viewmodels.StepPage(application, "check", _steps(application), services.catalogue(), _lang())
+        return render_template("citizen/steps/check.html", form=form, vm=vm, application=application,
+                               catalogue=services.catalogue(), lang=_lang(), step="check",
+                               steps=_steps(application)), 400
+    try:
+        services.submit(db.session, application, actor=current_user)
+    except DomainError as e:
+        flash(str(e), "error")
+        return redirect(url_for("citizen.step", ref=ref, step="check"), code=303)
+    return redirect(url_for("citizen.receipt", ref=ref), code=303)
+
+
+@bp.get("/applications/<ref>/receipt")
+@citizen
+def receipt(ref: str):
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    if application.status == "draft":
+        return redirect(url_for("citizen.step", ref=ref, step=application.current_step))
+    return render_template("citizen/receipt.html", application=application, catalogue=services.catalogue(),
+                           territory=territory(), lang=_lang())
+
+
+@bp.get("/applications/<ref>")
+@citizen
+def application(ref: str):
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    if application.status == "draft":
+        return redirect(url_for("citizen.step", ref=ref, step=application.current_step))
+    return render_template("citizen/application.html", application=application, answer_form=forms.AnswerForm(),
+                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
+
+
+@bp.get("/applications/<ref>/status")
+@citizen
+def status_fragment(ref: str):
+    """The status part of the application page, for live updates (and a plain page without JavaScript)."""
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    return render_template("citizen/_status.html", application=application, answer_form=forms.AnswerForm(),
+                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
+
+
+STREAM_SECONDS = 300
+POLL_SECONDS = 0.5
+
+
+@bp.get("/applications/<ref>/stream")
+@citizen
+def stream(ref: str):
+    """Server-Sent Events: one event each time the application changes.
+
+    It watches the application's version number in the database, so a change
+    made by any process is seen.  The stream ends after a few minutes and the
+    browser reconnects by itself.
+    """
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    app_id, seen = application.id, application.version
+    db.session.remove()
+
+    def events():
+        nonlocal seen
+        yield "retry: 2000\n\n"
+        deadline = time.monotonic() + STREAM_SECONDS
+        last_beat = time.monotonic()
+        while time.monotonic() < deadline:
+            s = db.new_session()
+            try:
+                version = queries.version_of(s, app_id)
+            finally:
+                s.close()
+            if version is not None and version != seen:
+                seen = version
+                yield f"event: changed\ndata: {version}\n\n"
+            elif time.monotonic() - last_beat > 15:
+                last_beat = time.monotonic()
+                yield ": keep-alive\n\n"
+            time.sleep(POLL_SECONDS)
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@bp.post("/applications/<ref>/answer")
+@citizen
+def answer(ref: str):
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    form = forms.AnswerForm()
+    if form.validate_on_submit():
+        try:
+            services.answer_information(db.session, application, actor=current_user, answer=form.answer.data)
+        except DomainError as e:
+            flash(str(e), "error")
+        else:
+            flash(_l("Thank you. Your answer was sent to the agency."), "success")
+        return redirect(url_for("citizen.application", ref=ref), code=303)
+    return render_template("citizen/application.html", application=application, answer_form=form,
+                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang())), 400
+
+
+@bp.get("/applications/<ref>/documents/<doc_ref>")
+@citizen
+def document(ref: str, doc_ref: str):
+    application = queries.application_for_citizen(db.session, ref, current_user)
+    doc = queries.document_of(application, doc_ref)
+    settings = current_app.config["ESOCIAL"]
+    return send_file(settings.resolve(settings.upload_dir) / doc.storage_key, mimetype=doc.content_type,
+                     as_attachment=True, download_name=doc.filename)
