@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "portal.auth.views",
     "portal.citizen.views",
     "portal.backoffice.views",
+    "portal.notifications.views",
 )
 
 
