@@ -1,0 +1,223 @@
+"""Fill an application from the registries: one :class:`ItemResult` per data item.
+
+``items`` maps each data item to the registry that holds it, exactly as
+``Catalogue.items_for(...)`` returns it.  The registries are asked per person:
+
+* ``identity``, ``address``, ``household`` and ``births`` are about the applicant
+  (``births``: the applicant's children registered in Moldova);
+* ``income``, ``insurance``, ``disability``, ``unemployment`` and ``property`` are
+  about every member of the household when ``household`` is among the items
+  (otherwise about the applicant alone: no household data is fetched that the
+  benefit does not ask for).
+
+``identity`` and ``household`` are fetched first (the household says who the
+members are), then every other (item, member) query runs concurrently, so the
+whole takes about as long as the household plus the slowest registry.
+
+A registry that is down or too slow gives a ``pending`` item (ask again later;
+the citizen goes on); an answer that breaks the schema gives ``failed`` with no
+payload: nothing unvalidated is ever kept as truth.  The payload shapes below
+are what the citizen and case-worker templates render.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from portal.core import clock
+from portal.registries.client import (
+    Purpose,
+    Record,
+    RegistryClient,
+    RegistryDataError,
+    RegistryError,
+    RegistryNotFound,
+    RegistryUnavailable,
+)
+
+log = logging.getLogger("esocial.registries")
+
+APPLICANT_ITEMS = ("identity", "address", "household", "births")
+MEMBER_ITEMS = ("income", "insurance", "disability", "unemployment", "property")
+FIRST = ("identity", "household")
+STATUSES = ("fetched", "pending", "failed")
+MAX_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What the registries said about one data item of an application.
+
+    ``status`` is ``fetched`` (``payload`` holds the data), ``pending`` (the registry was
+    unavailable: ask again later) or ``failed`` (not found, or an answer that broke the
+    schema; ``payload`` is None).  ``error`` is a short code: ``unavailable``,
+    ``malformed``, ``not_found``, ``unsupported``, ``rejected``, ``household_unavailable``…
+    ``fetched_at`` is when eSocial got the answer (or gave up), timezone-aware UTC.
+    ``correlation_id`` finds the item's queries in the registry logs: the queries carry
+    ``X-Road-Id: <correlation_id>/<n>``.
+    """
+
+    item: str
+    source: str
+    status: str
+    payload: dict | None
+    fetched_at: dt.datetime
+    error: str | None = None
+    correlation_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "fetched"
+
+
+def income_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last 3 full calendar months before ``today``'s month (the window the rules average over)."""
+    end = today.replace(day=1) - dt.timedelta(days=1)
+    start = end.replace(day=1)
+    for _ in range(2):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    return start, end
+
+
+@dataclass
+class _Outcome:
+    record: Record | None = None
+    error: RegistryError | None = None
+    finished_at: dt.datetime | None = None
+
+
+def _ask(client: RegistryClient, registry: str, service: str, idnp: str, purpose: Purpose, cid: str,
+         params: dict | None = None) -> _Outcome:
+    try:
+        record = client.fetch(registry, service, idnp, purpose, correlation_id=cid, params=params)
+        return _Outcome(record=record, finished_at=clock.now())
+    except RegistryError as exc:
+        return _Outcome(error=exc, finished_at=clock.now())
+    except Exception as exc:  # a bug must not stop the citizen: log it, keep nothing
+        log.exception("registry query %s/%s failed unexpectedly (id=%s)", registry, service, cid)
+        return _Outcome(error=RegistryError(str(exc), registry=registry, service=service, correlation_id=cid,
+                                            code="internal"), finished_at=clock.now())
+
+
+def _status_of(errors: list[RegistryError]) -> tuple[str, str]:
+    """The item's status and error code from its failed queries (worst first)."""
+    for kind in (RegistryDataError, RegistryNotFound):
+        for e in errors:
+            if isinstance(e, kind):
+                return "failed", e.code
+    unavailable = [e for e in errors if isinstance(e, RegistryUnavailable)]
+    if unavailable and len(unavailable) == len(errors):
+        return "pending", "unavailable"
+    other = next(e for e in errors if not isinstance(e, RegistryUnavailable))
+    return "failed", other.code
+
+
+def _names(results: dict[str, ItemResult], applicant_idnp: str) -> dict[str, str]:
+    names = {}
+    household = results.get("household")
+    if household is not None and household.ok:
+        for m in household.payload["members"]:
+            names[m["idnp"]] = f"{m['first_name']} {m['last_name']}"
+    identity = results.get("identity")
+    if identity is not None and identity.ok:
+        names.setdefault(applicant_idnp, f"{identity.payload['first_name']} {identity.payload['last_name']}")
+    return names
+
+
+def _payload(item: str, records: list[Record], names: dict[str, str], period: tuple[dt.date, dt.date]) -> dict:
+    if item in APPLICANT_ITEMS or item not in MEMBER_ITEMS:
+        return dict(records[0].data)
+    rows = []
+    for r in records:
+        data = {k: v for k, v in r.data.items() if k != "idnp"}
+        rows.append({"idnp": r.idnp, "name": names.get(r.idnp, ""), **data})
+    if item == "income":
+        members = [{"idnp": m["idnp"], "name": m["name"], "monthly_average": m["monthly_average"],
+                    "sources": m["sources"]} for m in rows]
+        return {"period_from": period[0].isoformat(), "period_to": period[1].isoformat(), "members": members,
+                "household_monthly_average": round(sum(m["monthly_average"] for m in members), 2)}
+    if item == "insurance":
+        return {"members": [{"idnp": m["idnp"], "name": m["name"],
+                             "insured_months_last_24": m["insured_months_last_24"],
+                             "average_insured_income": m["average_insured_income"],
+                             "pension": m["pension"], "benefits": m["benefits"]} for m in rows]}
+    if item == "disability":
+        return {"members": [{"idnp": m["idnp"], "name": m["name"], "degree": m["degree"],
+                             "valid_until": m["valid_until"]} for m in rows if m["degree"]]}
+    if item == "unemployment":
+        return {"members": [{"idnp": m["idnp"], "name": m["name"], "registered_since": m["registered_since"]}
+                            for m in rows if m["registered"]]}
+    # property
+    return {"members": [{"idnp": m["idnp"], "name": m["name"], "land_ha": m["land_ha"],
+                         "dwellings": m["dwellings"]} for m in rows]}
+
+
+def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, purpose: Purpose, *,
+            today: dt.date | None = None, max_workers: int = MAX_WORKERS) -> dict[str, ItemResult]:
+    """Ask the registries for ``items`` (data item → registry code) about the applicant and their household.
+
+    Returns one :class:`ItemResult` per item, in the order of ``items``.  Never raises for a registry
+    failure: that is in the item's status.
+    """
+    today = today or clock.today()
+    period = income_period(today)
+    base = purpose.correlation_id or uuid.uuid4().hex
+    cids = {item: f"{base}-{item}" for item in items}
+    results: dict[str, ItemResult] = {}
+
+    def conclude(item: str, outcomes: list[_Outcome], members: list[str] | None = None) -> None:
+        finished = max((o.finished_at for o in outcomes if o.finished_at), default=clock.now())
+        errors = [o.error for o in outcomes if o.error is not None]
+        if errors:
+            status, code = _status_of(errors)
+            results[item] = ItemResult(item, items[item], status, None, finished, code, cids[item])
+            return
+        records = [o.record for o in outcomes]
+        try:
+            payload = _payload(item, records, _names(results, applicant_idnp), period)
+        except (KeyError, TypeError, ValueError):  # a record that lacks what its item needs: never keep it
+            log.exception("registry records for %s could not be assembled (id=%s)", item, cids[item])
+            results[item] = ItemResult(item, items[item], "failed", None, finished, "malformed", cids[item])
+            return
+        results[item] = ItemResult(item, items[item], "fetched", payload, finished, None, cids[item])
+
+    def params_for(item: str) -> dict | None:
+        return {"period_from": period[0], "period_to": period[1]} if item == "income" else None
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="prefill") as pool:
+        # 1. who the applicant is and who lives with them
+        first = {item: pool.submit(_ask, client, items[item], item, applicant_idnp, purpose, f"{cids[item]}/1")
+                 for item in FIRST if item in items}
+        for item, future in first.items():
+            conclude(item, [future.result()])
+
+        members = [applicant_idnp]
+        blocked: tuple[str, str] | None = None
+        if "household" in items:
+            household = results["household"]
+            if household.ok:
+                members = [m["idnp"] for m in household.payload["members"]]
+            else:
+                blocked = (household.status, f"household_{household.error}")
+
+        # 2. everything else, every (item, member) at once
+        pending: dict[str, list] = {}
+        for item, registry in items.items():
+            if item in results:
+                continue
+            if item in MEMBER_ITEMS and blocked is not None:
+                # without the household we do not know whose data to ask for: never half a household
+                results[item] = ItemResult(item, registry, blocked[0], None, clock.now(), blocked[1], cids[item])
+                continue
+            whom = members if item in MEMBER_ITEMS else [applicant_idnp]
+            pending[item] = [pool.submit(_ask, client, registry, item, idnp, purpose, f"{cids[item]}/{n}",
+                                         params_for(item))
+                             for n, idnp in enumerate(whom, start=1)]
+        for item, futures in pending.items():
+            conclude(item, [f.result() for f in futures])
+
+    return {item: results[item] for item in items}
