@@ -38,6 +38,9 @@ class Channel(abc.ABC):
     def send(self, address: str, message: Rendered) -> str | None:
         """Hand ``message`` over for ``address``; return the provider's reference if any."""
 
+    def close(self) -> None:
+        """Release connections held between sends."""
+
 
 class EmailChannel(Channel):
     """SMTP to ``settings.smtp_host:smtp_port``, with optional STARTTLS and login."""
@@ -92,7 +95,12 @@ class SmsChannel(Channel):
 
     def __init__(self, settings: Settings, *, http: requests.Session | None = None):
         self.settings = settings
+        self._owns_http = http is None
         self.http = http or requests.Session()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self.http.close()
 
     def send(self, address: str, message: Rendered) -> str | None:
         headers = {"Accept": "application/json"}

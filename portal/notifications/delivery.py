@@ -154,21 +154,27 @@ def deliver_pending(app_or_settings: Flask | Settings, limit: int = 100, *,
     Safe to run in several threads or processes at once.
     """
     app, settings = _resolve(app_or_settings)
-    channels = channels if channels is not None else channels_for(settings)
+    own = channels is None
+    channels = channels_for(settings) if own else channels
     stats = DeliveryStats()
-    with session_scope() as s:
-        ids = s.scalars(
-            select(Notification.id)
-            .where(Notification.channel.in_(list(channels)), *_due(clock.now()))
-            .order_by(Notification.id)
-            .limit(limit)
-        ).all()
-    for notification_id in ids:
-        if not claim(notification_id):
-            stats.skipped += 1
-            continue
-        outcome = _attempt(app, channels, notification_id)
-        setattr(stats, outcome, getattr(stats, outcome) + 1)
+    try:
+        with session_scope() as s:
+            ids = s.scalars(
+                select(Notification.id)
+                .where(Notification.channel.in_(list(channels)), *_due(clock.now()))
+                .order_by(Notification.id)
+                .limit(limit)
+            ).all()
+        for notification_id in ids:
+            if not claim(notification_id):
+                stats.skipped += 1
+                continue
+            outcome = _attempt(app, channels, notification_id)
+            setattr(stats, outcome, getattr(stats, outcome) + 1)
+    finally:
+        if own:
+            for channel in channels.values():
+                channel.close()
     return stats
 
 
@@ -209,18 +215,23 @@ def run_worker(app_or_settings: Flask | Settings, stop_event: threading.Event, i
     logged, never raised: the loop keeps going.
     """
     log.info("notification worker started")
+    channels = channels_for(_resolve(app_or_settings)[1])  # kept for the worker's life: connections are reused
     last_recovery = None
-    while not stop_event.is_set():
-        stats = None
-        try:
-            if last_recovery is None or time.monotonic() - last_recovery >= RECOVER_EVERY_SECONDS:
-                recover_stuck(stuck_after)
-                last_recovery = time.monotonic()
-            stats = deliver_pending(app_or_settings, limit=batch)
-        except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next round
-            log.exception("notification worker: delivery round failed")
-        if stats is None or stats.attempted + stats.skipped < batch:
-            stop_event.wait(interval)
+    try:
+        while not stop_event.is_set():
+            stats = None
+            try:
+                if last_recovery is None or time.monotonic() - last_recovery >= RECOVER_EVERY_SECONDS:
+                    recover_stuck(stuck_after)
+                    last_recovery = time.monotonic()
+                stats = deliver_pending(app_or_settings, limit=batch, channels=channels)
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next round
+                log.exception("notification worker: delivery round failed")
+            if stats is None or stats.attempted + stats.skipped < batch:
+                stop_event.wait(interval)
+    finally:
+        for channel in channels.values():
+            channel.close()
     log.info("notification worker stopped")
 
 
