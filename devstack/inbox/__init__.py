@@ -12,3 +12,5 @@ development settings point the portal there).  Never imported by the portal.
 from devstack.inbox.smtp import Inbox, parse_email  # noqa: F401
 from devstack.inbox.store import MessageStore  # noqa: F401
 from devstack.inbox.web import create_app, serve_in_thread  # noqa: F401
+
+__all__ = ["Inbox", "MessageStore", "create_app", "parse_email", "serve_in_thread"]

@@ -11,7 +11,6 @@ English source and named placeholders, so one Babel extraction covers them.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import logging
