@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import random
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from devstack import demo_people
 from portal.core.idnp import make_idnp
@@ -391,16 +390,14 @@ class Population:
         return out
 
     def fingerprint(self) -> str:
-        """SHA-256 of a canonical dump: equal on every machine for the same size, today and seed."""
+        """SHA-256 of every record: equal on every machine for the same size, today and seed."""
         digest = hashlib.sha256()
         for idnp in sorted(self.persons):
-            digest.update(json.dumps(asdict(self.persons[idnp]), sort_keys=True, default=str,
-                                     ensure_ascii=False).encode())
+            digest.update(repr(self.persons[idnp]).encode())
         for hid in sorted(self.households):
-            digest.update(json.dumps(asdict(self.households[hid]), sort_keys=True, default=str,
-                                     ensure_ascii=False).encode())
+            digest.update(repr(self.households[hid]).encode())
         for record in self.births:
-            digest.update(json.dumps(asdict(record), sort_keys=True, default=str).encode())
+            digest.update(repr(record).encode())
         return digest.hexdigest()
 
 
@@ -580,8 +577,8 @@ class _Builder:
                   abroad_unregistered: bool = False) -> list[Person]:
         """``count`` children of the couple; the youngest is ``newborn_days_ago`` days old if given."""
         rng = self.rng
-        parent = mother or father
-        oldest_possible = max(0, min(24, parent.age_on(self.today) - 19))
+        youngest_parent = min(p.age_on(self.today) for p in (mother, father) if p is not None)
+        oldest_possible = max(0, min(24, youngest_parent - 19))
         ages_days = []
         if newborn_days_ago is not None:
             ages_days.append(newborn_days_ago)
