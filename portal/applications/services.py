@@ -137,10 +137,17 @@ def save_answers(session: Session, application: Application, values: dict) -> No
 
 def save_contact(session: Session, application: Application, *, email: str | None, phone: str | None,
                  language: str) -> None:
+    """Contact details for this application; they also become the applicant's preferences for notices."""
     _require_draft(application)
     application.contact_email = email or None
     application.contact_phone = phone or None
     application.language = language
+    applicant = application.applicant
+    if email:
+        applicant.email = email
+    if phone:
+        applicant.phone = phone
+    applicant.language = language
     application.touch()
 
 
@@ -203,6 +210,8 @@ def problems(application: Application, today: dt.date) -> list[tuple[str, str]]:
     evidence = evidence_by_item(application)
     steps = steps_mod.steps_for(cat, application.benefits, evidence, today)
     for step in steps:
+        if step not in steps_mod.CONFIRM_STEPS:
+            continue
         for item in steps_mod.items_on(step, cat, application.benefits):
             e = evidence.get(item)
             if e is not None and e.status == "fetched" and e.confirmed is None:

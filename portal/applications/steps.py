@@ -19,6 +19,9 @@ DATA_STEPS: dict[str, tuple[str, ...]] = {
     "children": ("births",),
 }
 
+# Data steps where the citizen confirms each item (on "children" they choose the child instead).
+CONFIRM_STEPS = ("about_you", "household", "income")
+
 TITLES = {
     "benefits": _l("What do you want to apply for?"),
     "about_you": _l("About you"),

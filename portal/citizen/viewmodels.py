@@ -19,7 +19,7 @@ from portal.core.errors import DomainError
 from portal.core.i18n import localized
 from portal.routing.reference import Territory, territory
 
-DATA_STEPS = set(steps_mod.DATA_STEPS) - {"children"}
+DATA_STEPS = set(steps_mod.CONFIRM_STEPS)
 
 
 @dataclass
