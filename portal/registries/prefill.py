@@ -26,7 +26,6 @@ import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from portal.core import clock
 from portal.registries.client import (
