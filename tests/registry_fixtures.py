@@ -69,7 +69,8 @@ def registry_server(population):
 
     app = create_app(population)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="registry-sim", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="registry-sim",
+                              daemon=True)
     thread.start()
     try:
         yield RegistrySimulator(f"http://127.0.0.1:{server.server_port}", app)
