@@ -22,6 +22,8 @@ from portal.models import Base
 
 TEST_DB_ENV = "ESOCIAL_TEST_DATABASE_URL"
 
+pytest_plugins = ["saml_fixtures"]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -40,12 +42,14 @@ def database_url(instance_dir) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(instance_dir, database_url):
+def settings(instance_dir, database_url, saml_settings_overrides):
+    # saml_settings_overrides (tests/saml_fixtures.py): SP keys and the in-test MPass IdP's metadata.
     return load_settings("test", overrides={
         "database_url": database_url,
         "instance_path": str(instance_dir),
         "upload_dir": str(instance_dir / "uploads"),
         "secret_key": secrets.token_hex(32),
+        **saml_settings_overrides,
     })
 
 
