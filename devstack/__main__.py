@@ -21,7 +21,8 @@ def main(argv=None) -> None:
         parser.add_argument(f"--{name}-port", type=int, default=getattr(defaults, name))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    for noisy in ("werkzeug", "alembic", "mail.log", "xmlschema", "saml2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ports = Ports(args.portal_port, args.idp_port, args.registry_port, args.inbox_port, args.smtp_port)
     stack = Stack(Path(args.instance).resolve(), ports, host=args.host, host_name=args.host_name,
                   database_url=args.database_url).start()
