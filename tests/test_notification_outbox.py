@@ -156,6 +156,9 @@ def test_titles_and_dates_follow_the_recipient_language(app):
             r = render(_notification("application_submitted", language))
             assert f"- {title}" in r.text, language
             assert date in r.text, language
+            # Per-benefit notices name the benefit in the subject: which of several claims this is about.
+            assert title in render(_notification("status_changed", language, {
+                "number": "2025-000123", "benefit": "social_aid", "status": "in_review"})).subject, language
 
 
 def test_dates_are_in_the_recipients_time_zone(app):
