@@ -105,3 +105,21 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="session")
+def assert_accessible():
+    """Check a page as it is now with axe-core: no WCAG 2.1 A/AA violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page) -> None:
+        violations = axe.run(page, options=WCAG).response.get("violations", [])
+        assert not violations, page.url + "\n" + "\n".join(
+            f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in violations)
+
+    return check

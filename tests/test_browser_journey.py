@@ -19,11 +19,12 @@ NATALIA = "2005001000028"  # Soroca → ATAS Nord-Est (social aid) and CNAS (bir
 SERGIU = "2005001000062"  # case worker, ATAS Nord-Est
 
 
-def mpass_login(page, portal: str, idnp: str) -> None:
+def mpass_login(page, portal: str, idnp: str, assert_accessible) -> None:
     page.goto(portal + "/")
     page.click('nav a[href^="/auth/login"]')
     # The signed AuthnRequest is posted to the IdP; choose the person there.
     page.wait_for_selector(f'button[name="idnp"][value="{idnp}"]')
+    assert_accessible(page)
     page.click(f'button[name="idnp"][value="{idnp}"]')
     # The signed Response is posted back to the ACS.
     page.wait_for_url(re.compile(re.escape(portal) + r"/(applications|backoffice/?)(\?.*)?$"))
@@ -34,7 +35,7 @@ def choose_russian(page) -> None:
     page.wait_for_selector('html[lang="ru"]')
 
 
-def fill_application(page) -> None:
+def fill_application(page, assert_accessible) -> None:
     """Answer every page of the form with what a citizen would, until the check page."""
     for _ in range(12):
         if page.url.endswith("/steps/check"):
@@ -46,13 +47,14 @@ def fill_application(page) -> None:
             child.first.check()
         if page.locator('input[name="remittances"]').count():
             page.fill('input[name="remittances"]', "0")
+        assert_accessible(page)
         current = page.url
         page.click("main form button.primary")
         page.wait_for_url(lambda url: url != current)
     raise AssertionError("never reached the check page")
 
 
-def test_journey_in_russian(stack, browser):
+def test_journey_in_russian(stack, browser, assert_accessible):
     citizen_ctx = browser.new_context(locale="ru-RU")
     worker_ctx = browser.new_context(locale="ru-RU")
     citizen = citizen_ctx.new_page()
@@ -61,9 +63,11 @@ def test_journey_in_russian(stack, browser):
     # 2. Log in with MPass; land on "My applications" as Natalia.
     citizen.goto(stack.portal + "/")
     choose_russian(citizen)
-    mpass_login(citizen, stack.portal, NATALIA)
+    assert_accessible(citizen)
+    mpass_login(citizen, stack.portal, NATALIA, assert_accessible)
     assert citizen.locator("nav").inner_text().count("Natalia Ceban") == 1
     assert citizen.get_attribute("html", "lang") == "ru"
+    assert_accessible(citizen)
 
     # 3–4. Apply once for two benefits; registry data shown with its source.
     citizen.goto(stack.portal + "/apply")
@@ -73,24 +77,29 @@ def test_journey_in_russian(stack, browser):
     citizen.wait_for_url(re.compile(r"/steps/about_you$"))
     assert "Ceban" in citizen.inner_text("main")
     assert citizen.locator(".source").count() >= 2
-    fill_application(citizen)
+    fill_application(citizen, assert_accessible)
+    assert_accessible(citizen)
     citizen.check('input[name="declaration"]')
     citizen.click('main form[action$="/submit"] button.primary')
     citizen.wait_for_url(re.compile(r"/receipt$"))
     number = re.search(r"ES-\d{4}-\d{7}", citizen.inner_text("main")).group(0)
+    assert_accessible(citizen)
 
     # The citizen keeps the application page open.
     citizen.click('main a.button[href^="/applications/"]')
     citizen.wait_for_selector("#live-status")
     citizen.evaluate("window.__stillTheSamePage = true")
+    assert_accessible(citizen)
 
     # 5–6. The case worker of ATAS Nord-Est sees it in the queue and asks for more.
     worker.goto(stack.portal + "/")
     choose_russian(worker)
-    mpass_login(worker, stack.portal, SERGIU)
+    mpass_login(worker, stack.portal, SERGIU, assert_accessible)
     worker.goto(stack.portal + "/backoffice/")
+    assert_accessible(worker)
     worker.click(f"text={number}")
     worker.wait_for_selector('textarea[name="question"]')
+    assert_accessible(worker)
     question = "Пришлите, пожалуйста, справку о доходах супруга."
     worker.fill('textarea[name="question"]', question)
     worker.click('form[action$="/request-info"] button')
