@@ -107,6 +107,19 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def screenshot():
+    """Save a screenshot when ESOCIAL_SCREENSHOTS names a folder (how the README's pictures are made)."""
+    folder = os.environ.get("ESOCIAL_SCREENSHOTS")
+
+    def take(page, name: str) -> None:
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+    return take
+
+
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 

@@ -54,8 +54,8 @@ def fill_application(page, assert_accessible) -> None:
     raise AssertionError("never reached the check page")
 
 
-def test_journey_in_russian(stack, browser, assert_accessible):
-    citizen_ctx = browser.new_context(locale="ru-RU")
+def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
+    citizen_ctx = browser.new_context(locale="ru-RU", viewport={"width": 1000, "height": 900})
     worker_ctx = browser.new_context(locale="ru-RU")
     citizen = citizen_ctx.new_page()
     worker = worker_ctx.new_page()
@@ -108,6 +108,7 @@ def test_journey_in_russian(stack, browser, assert_accessible):
     # 7. The citizen sees it without reloading, and gets an e-mail in Russian.
     citizen.wait_for_selector(f"#live-status >> text={question}", timeout=10_000)
     assert citizen.evaluate("window.__stillTheSamePage") is True
+    screenshot(citizen, "application-status")
     mails = stack.wait_for_message("natalia.ceban@example.md", count=2)
     assert any(question in m["text"] for m in mails)
     assert any(re.search("[А-Яа-я]{4,}", m["subject"]) for m in mails), [m["subject"] for m in mails]
