@@ -5,6 +5,7 @@ The registry simulator runs over real HTTP; SAML login has its own tests
 """
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -229,3 +230,43 @@ def test_another_citizen_cannot_open_my_application(app, client, make_account, l
     login(other, stranger)
     assert other.get(f"/applications/{ref}").status_code == 404
     assert other.get(f"/applications/{ref}/steps/about_you").status_code == 404
+
+
+ANDREI = by_idnp("2005001000040")  # lives in Italy; child born there, not in the Moldovan register
+
+
+def test_upload_asked_only_where_no_registry_holds_the_birth(app, client, make_account, login, registries):
+    andrei = person(make_account, ANDREI)
+    login(client, andrei)
+    location = start(client, ["birth_allowance"])
+    for _ in range(6):
+        if location.endswith("/steps/documents"):
+            break
+        page = client.get(location).get_data(as_text=True)
+        data = {"csrf_token": csrf(page), **{n: "yes" for n in set(re.findall(r'name="(confirm_[a-z]+)"', page))}}
+        location = client.post(location, data=data).headers["Location"]
+    assert location.endswith("/steps/documents")
+    page = client.get(location).get_data(as_text=True)
+    token = csrf(page)
+
+    # An HTML file named .pdf is refused by its content, and nothing is stored.
+    fake = client.post(location, data={"csrf_token": token, "foreign_birth_certificate":
+                                       (io.BytesIO(b"<html><script>alert(1)</script></html>"), "certificat.pdf")},
+                       content_type="multipart/form-data")
+    assert fake.status_code == 400 and "PDF, JPEG or PNG" in fake.get_data(as_text=True)
+    real = client.post(location, data={"csrf_token": token, "foreign_birth_certificate":
+                                       (io.BytesIO(b"%PDF-1.7\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n"), "certificat.pdf")},
+                       content_type="multipart/form-data")
+    assert real.status_code == 303
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.applicant_id == andrei.id))
+        assert [(d.kind, d.content_type) for d in application.documents] == [
+            ("foreign_birth_certificate", "application/pdf")]
+
+
+def test_a_registered_birth_needs_no_upload(app, client, make_account, login, registries):
+    ion = person(make_account, ION)
+    login(client, ion)
+    check = answer_every_step(client, start(client, ["birth_allowance"]))
+    ref = check.split("/")[2]
+    assert client.get(f"/applications/{ref}/steps/documents").status_code == 302

@@ -143,6 +143,8 @@ class StepPage:
             titles = {i: display.data_title(self.catalogue, i, self.lang) for i in fetched}
             return forms.confirm_form(fetched, titles)()
         if self.step == "children":
+            if not self.children():
+                return forms.EmptyForm()  # nothing to choose: the next page asks for the certificate
             form = forms.ChildForm()
             form.child_idnp.choices = [(c["idnp"], f"{c['first_name']} {c['last_name']}") for c in self.children()]
             return form
@@ -165,7 +167,7 @@ class StepPage:
                 if e is not None and e.confirmed is not None and hasattr(form, f"confirm_{item}"):
                     getattr(form, f"confirm_{item}").data = "yes" if e.confirmed else "no"
                     getattr(form, f"note_{item}").data = e.dispute_note
-        elif self.step == "children":
+        elif self.step == "children" and hasattr(form, "child_idnp"):
             form.child_idnp.data = (a.answers or {}).get("child_idnp")
         elif self.step == "questions":
             for q in self.questions:
@@ -183,7 +185,7 @@ class StepPage:
             services.choose_benefits(session, a, form.benefits.data)
         elif self.template == "data":
             services.confirm_items(session, a, form.decisions())
-        elif self.step == "children":
+        elif self.step == "children" and hasattr(form, "child_idnp"):
             services.save_answers(session, a, {"child_idnp": form.child_idnp.data})
         elif self.step == "questions":
             services.save_answers(session, a, form.values())
