@@ -88,6 +88,7 @@ class Stack:
         from portal.auth.saml import sp_metadata_xml
         from portal.core.db import session_scope
         from portal.core.migrate import upgrade
+        from portal.jobs import run_scheduler
         from portal.notifications.delivery import run_worker
 
         self.instance.mkdir(parents=True, exist_ok=True)
@@ -114,6 +115,8 @@ class Stack:
         for server in self.servers:
             server.start()
         threading.Thread(target=run_worker, args=(self.app, self.stop_event), name="notification-worker",
+                         daemon=True).start()
+        threading.Thread(target=run_scheduler, args=(self.app, self.stop_event), name="scheduler",
                          daemon=True).start()
         return self
 
