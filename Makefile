@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 translations: $(VENV)/.installed
-	$(PYBABEL) compile -q -d translations -D messages
+	$(PYBABEL) compile -d translations -D messages >/dev/null
 
 # After changing user-visible strings: extract them and update the ro, ru and en catalogues.
 extract-messages: $(VENV)/.installed
