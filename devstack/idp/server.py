@@ -123,7 +123,8 @@ def metadata_xml(config: IdPConfig) -> str:
     if descriptor.extensions is not None:
         descriptor.extensions.extension_elements = [
             element for element in descriptor.extensions.extension_elements
-            if element.namespace != ALGSUPPORT_NS or element.attributes.get("Algorithm") in (SIG_RSA_SHA256, DIGEST_SHA256)
+            if element.namespace != ALGSUPPORT_NS
+            or element.attributes.get("Algorithm") in (SIG_RSA_SHA256, DIGEST_SHA256)
         ]
     return metadata_tostring_fix(descriptor, {"xs": "http://www.w3.org/2001/XMLSchema"}).decode("utf-8")
 

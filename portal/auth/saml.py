@@ -201,6 +201,14 @@ def sp_metadata_xml(settings: Settings) -> str:
         sp_validation_only=True,
     )
     xml = saml_settings.get_sp_metadata()
+    # python3-saml lists one SingleLogoutService; our SLS takes HTTP-Redirect too, so say so.
+    root = OneLogin_Saml2_XML.to_etree(xml)
+    for sls in OneLogin_Saml2_XML.query(root, "//md:SPSSODescriptor/md:SingleLogoutService"):
+        redirect = copy.deepcopy(sls)
+        redirect.set("Binding", C.BINDING_HTTP_REDIRECT)
+        sls.addnext(redirect)
+        break
+    xml = OneLogin_Saml2_XML.to_string(root)
     errors = saml_settings.validate_metadata(xml)
     if errors:
         raise SamlNotConfigured("invalid SP metadata: " + ", ".join(errors))
@@ -259,7 +267,8 @@ class ServiceProvider:
         self.slo_response_url: str = idp_data["singleLogoutService"].get("responseUrl") or self.slo_url
         multi = idp_data.get("x509certMulti", {}).get("signing") or []
         single = self.saml_settings.get_idp_cert()
-        self._idp_certs: list[str] = [OneLogin_Saml2_Utils.format_cert(c) for c in multi] or ([single] if single else [])
+        self._idp_certs: list[str] = ([OneLogin_Saml2_Utils.format_cert(c) for c in multi]
+                                      or ([single] if single else []))
         if not self._idp_certs:
             raise SamlNotConfigured("the IdP metadata holds no signing certificate")
         self.idp_origins: tuple[str, ...] = tuple(dict.fromkeys(
@@ -494,7 +503,10 @@ class ServiceProvider:
         return VerifiedLogoutResponse(id=root.get("ID"), in_response_to=request_id, status=status)
 
     def _incoming(self, kind: str, *, post: dict | None, get: dict | None, query_string: str):
-        """Pick the binding, check a Redirect-binding signature; return (data, settings to validate with, request_data)."""
+        """Pick the binding and check a Redirect-binding signature.
+
+        Returns (message data, python3-saml settings to validate with, request_data).
+        """
         if post is not None and kind in post:
             return post, self._verified_post_settings, self._request_data(SLS_PATH, post=post)
         if get is not None and kind in get:
