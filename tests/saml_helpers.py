@@ -30,6 +30,20 @@ def post_form(html: str | bytes) -> tuple[str, dict[str, str]]:
     raise AssertionError("no SAML form on the page")
 
 
+def english_client(app, *, cookie: bool = True):
+    """A portal test client that reads English whatever catalogues are compiled (tests assert English text).
+
+    With ``cookie`` the language is also chosen in the session, so it stays English after login; without,
+    the client starts with no cookie at all (a browser arriving cross-site) and asks for English by header.
+    """
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if cookie:
+        with client.session_transaction() as s:
+            s["lang"] = "en"
+    return client
+
+
 def csrf_token(client) -> str:
     page = client.get("/").get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)

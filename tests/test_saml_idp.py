@@ -12,13 +12,18 @@ from lxml import etree
 from devstack.demo_people import CITIZENS, EVERYONE, STAFF
 from portal.core.idnp import mask
 from saml_fixtures import IDP_BASE_URL
-from saml_helpers import NS, b64, csrf_token, post_form, strip_signature, unb64
+from saml_helpers import NS, b64, csrf_token, english_client, post_form, strip_signature, unb64
 
 ION = CITIZENS[0]
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 
+
+
+@pytest.fixture
+def client(app):
+    return english_client(app)
 
 def path_of(url: str) -> str:
     parts = urlsplit(url)
@@ -52,7 +57,7 @@ def pick_person(idp_client, action, fields, person, *, lang="ro"):
 
 
 def log_in_through_idp(app, idp_client, person=ION):
-    portal = app.test_client()
+    portal = english_client(app)
     action, fields = portal_login_form(portal)
     _, autopost = pick_person(idp_client, action, fields, person)
     acs, response_fields = post_form(autopost)
@@ -77,20 +82,20 @@ def test_metadata_names_mpass_endpoints_and_signing(idp_client, idp_app):
 
 
 def test_login_through_the_person_picker(app, idp_client):
-    portal = app.test_client()
+    portal = english_client(app)
     action, fields = portal_login_form(portal, "/auth/login?next=/benefits")
-    picker, autopost = pick_person(idp_client, action, fields, ION)
+    picker, autopost = pick_person(idp_client, action, fields, ION, lang="en")
 
-    assert_accessible_page(picker, "ro")
-    assert "înlocuitorul de dezvoltare pentru MPass" in picker  # the dev banner
+    assert_accessible_page(picker, "en")  # the portal passed its UI language on (?lang=en)
+    assert "This is the development stand-in for MPass" in picker  # the banner
     visible = re.sub(r'value="[^"]*"', "", picker)  # the full IDNP is only the chosen button's value
     for person in EVERYONE:
         assert f"{person.first_name} {person.last_name}" in picker
         assert mask(person.idnp) in visible and person.idnp not in visible
-        assert person.description["ro"] in picker
+        assert person.description["en"] in picker
     assert "<script" not in picker
 
-    assert_accessible_page(autopost, "ro")
+    assert_accessible_page(autopost, "en")
     acs, response_fields = post_form(autopost)
     assert acs == "http://localhost/auth/acs"
     assert "autosubmit.js" in autopost and "onload" not in autopost
@@ -134,9 +139,9 @@ def test_portal_sends_its_ui_language_to_mpass(app):
 
 
 def test_idp_refuses_an_unsigned_authn_request(app, idp_client):
-    action, fields = portal_login_form(app.test_client())
+    action, fields = portal_login_form(english_client(app))
     unsigned = b64(strip_signature(unb64(fields["SAMLRequest"])))
-    response = idp_client.post(path_of(action), data={"SAMLRequest": unsigned})
+    response = idp_client.post(path_of(action).replace("lang=en", "lang=ro"), data={"SAMLRequest": unsigned})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "nu este semnată" in body  # Romanian: "is not signed"
@@ -144,16 +149,16 @@ def test_idp_refuses_an_unsigned_authn_request(app, idp_client):
 
 
 def test_idp_refuses_a_tampered_authn_request(app, idp_client):
-    action, fields = portal_login_form(app.test_client())
+    action, fields = portal_login_form(english_client(app))
     xml = unb64(fields["SAMLRequest"])
     tampered = b64(xml.replace("http://localhost/auth/acs", "http://attacker.example/acs"))
-    response = idp_client.post(path_of(action).replace("lang=ro", "lang=en"), data={"SAMLRequest": tampered})
+    response = idp_client.post(path_of(action), data={"SAMLRequest": tampered})
     assert response.status_code == 400
     assert "not signed, or its signature is not valid" in response.get_data(as_text=True)
 
 
 def test_idp_refuses_an_unsigned_authn_request_by_redirect_binding(app, idp_client):
-    _, fields = portal_login_form(app.test_client())
+    _, fields = portal_login_form(english_client(app))
     xml = strip_signature(unb64(fields["SAMLRequest"]))
     deflated = base64.b64encode(zlib.compress(xml.encode())[2:-4]).decode()
     response = idp_client.get("/login/saml", query_string={"SAMLRequest": deflated, "lang": "ru"})
@@ -176,7 +181,7 @@ def test_redirect_binding_authn_request_is_accepted(settings, idp_client):
 
 
 def test_idp_refuses_an_unknown_person_or_a_spent_request(app, idp_client):
-    action, fields = portal_login_form(app.test_client())
+    action, fields = portal_login_form(english_client(app))
     response = idp_client.post(path_of(action), data=fields)
     picker_path = urlsplit(response.headers["Location"]).path
     assert idp_client.post(picker_path, data={"idnp": "2000000000000"}).status_code == 400
@@ -225,7 +230,7 @@ def test_idp_initiated_logout_everywhere(app, idp_client):
     assert xml.find("ds:Signature", NS) is not None and xml.find("samlp:SessionIndex", NS).text
 
     # The browser arrives at the portal from the IdP: cross-site, so without its cookie.
-    answered = app.test_client().post("/auth/sls", data=request_fields)
+    answered = english_client(app, cookie=False).post("/auth/sls", data=request_fields)
     assert answered.status_code == 200
     slo, response_fields = post_form(answered.get_data())
     assert slo == IDP_BASE_URL + "/logout/saml"
@@ -241,7 +246,7 @@ def test_idp_refuses_an_unsigned_logout_response(app, idp_client):
     log_in_through_idp(app, idp_client)
     started = idp_client.post("/logout/everywhere", data={"lang": "en"})
     _, request_fields = post_form(started.get_data())
-    slo, response_fields = post_form(app.test_client().post("/auth/sls", data=request_fields).get_data())
+    slo, response_fields = post_form(english_client(app).post("/auth/sls", data=request_fields).get_data())
     unsigned = b64(strip_signature(unb64(response_fields["SAMLResponse"])))
     response = idp_client.post(path_of(slo), data={"SAMLResponse": unsigned})
     assert response.status_code == 400

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,11 +16,16 @@ from portal.auth.models import SamlRequest, SeenAssertion
 from portal.core import clock
 from portal.core.db import db
 from saml_fixtures import IDP_BASE_URL
-from saml_helpers import NS, b64, post_form, unb64
+from saml_helpers import NS, b64, english_client, post_form, unb64
 
 ION = CITIZENS[0]
 NATALIA = CITIZENS[1]
 
+
+
+@pytest.fixture
+def client(app):
+    return english_client(app)
 
 def start_login(client, path="/auth/login", **headers):
     response = client.get(path, headers=headers)
@@ -56,14 +62,16 @@ def assert_refused(app, client, response, reason: str | None = None) -> None:
 # ------------------------------------------------------------------ the happy path
 
 
-def test_login_page_posts_a_signed_authn_request_to_mpass(client, idp, app):
-    response, action, fields = start_login(client, "/auth/login?next=/benefits", **{"Accept-Language": "ru"})
+def test_login_page_posts_a_signed_authn_request_to_mpass(idp, app):
+    response, action, fields = start_login(app.test_client(), "/auth/login?next=/benefits",
+                                           **{"Accept-Language": "ru"})
     assert urlsplit(action)._replace(query="").geturl() == IDP_BASE_URL + "/login/saml"
     assert parse_qs(urlsplit(action).query) == {"lang": ["ru"]}
     page = response.get_data(as_text=True)
     assert 'data-autosubmit' in page and "js/autosubmit.js" in page
     assert "<script>" not in page  # no inline script under our CSP
-    assert "Continue to MPass" in page  # visible button without JavaScript
+    assert re.search(r'<form method="post" action="[^"]+" data-autosubmit>.*<button type="submit"', page, re.S)
+    assert "<noscript" not in page  # the button is visible, for people without JavaScript
     csp = response.headers["Content-Security-Policy"]
     assert f"form-action 'self' {IDP_BASE_URL}" in csp
     assert response.headers["Cache-Control"] == "no-store"
@@ -111,7 +119,7 @@ def test_full_login_stores_account_and_session_index(client, idp, app):
 def test_login_returns_to_my_applications_by_default_and_never_off_site(app, idp):
     for path in ("/auth/login", "/auth/login?next=https://evil.example/", "/auth/login?next=//evil.example/x",
                  "/auth/login?next=/\\evil.example"):
-        client = app.test_client()
+        client = english_client(app)
         _, _, fields = start_login(client, path)
         saml_response, _ = idp.respond(fields, person=NATALIA)
         response = client.post("/auth/acs", data={"SAMLResponse": saml_response})
@@ -119,7 +127,8 @@ def test_login_returns_to_my_applications_by_default_and_never_off_site(app, idp
         assert response.headers["Location"] == "/applications", path
 
 
-def test_ui_language_follows_the_account_when_none_was_chosen(client, idp):
+def test_ui_language_follows_the_account_when_none_was_chosen(app, idp):
+    client = app.test_client()
     _, _, fields = start_login(client)
     saml_response, _ = idp.respond(fields, person=NATALIA)  # MPass Language = ru
     client.post("/auth/acs", data={"SAMLResponse": saml_response})
@@ -129,10 +138,10 @@ def test_ui_language_follows_the_account_when_none_was_chosen(client, idp):
 
 def test_acs_needs_no_cookie_from_the_login_request(app, idp):
     """The IdP's POST is cross-site: the browser may withhold our cookies. The request id is enough."""
-    starter = app.test_client()
+    starter = english_client(app)
     _, _, fields = start_login(starter)
     saml_response, _ = idp.respond(fields, person=ION)
-    fresh = app.test_client()  # no cookie at all
+    fresh = english_client(app, cookie=False)  # no cookie at all
     response = fresh.post("/auth/acs", data={"SAMLResponse": saml_response})
     assert response.status_code == 303
     assert is_logged_in(fresh)
@@ -190,12 +199,12 @@ def test_unsolicited_response_is_refused(client, idp, app):
 
 
 def test_replayed_response_is_refused(app, idp):
-    first = app.test_client()
+    first = english_client(app)
     _, _, fields = start_login(first)
     saml_response, _ = idp.respond(fields, person=ION)
     assert first.post("/auth/acs", data={"SAMLResponse": saml_response}).status_code == 303
 
-    attacker = app.test_client()
+    attacker = english_client(app, cookie=False)
     response = attacker.post("/auth/acs", data={"SAMLResponse": saml_response})
     assert response.status_code == 400
     assert not is_logged_in(attacker)
@@ -204,19 +213,19 @@ def test_replayed_response_is_refused(app, idp):
 
 def test_second_response_to_the_same_request_is_refused(app, idp):
     """InResponseTo is usable once, even with a fresh, validly signed response."""
-    client = app.test_client()
+    client = english_client(app)
     _, _, fields = start_login(client)
     first, _ = idp.respond(fields, person=ION)
     second, _ = idp.respond(fields, person=ION)
     assert client.post("/auth/acs", data={"SAMLResponse": first}).status_code == 303
-    other = app.test_client()
+    other = english_client(app)
     assert other.post("/auth/acs", data={"SAMLResponse": second}).status_code == 400
     assert not is_logged_in(other)
 
 
 def test_seen_assertion_ids_are_refused_even_for_a_new_request(app, idp):
     """The replay store holds across requests (and processes: its key is unique in the database)."""
-    client = app.test_client()
+    client = english_client(app)
     _, _, fields = start_login(client)
     saml_response, issued = idp.respond(fields, person=ION)
     with app.app_context():
@@ -242,7 +251,7 @@ def test_response_issued_more_than_ten_minutes_ago_is_refused(client, idp, app):
 def test_expiry_follows_the_portal_clock(app, idp):
     """The login request is 5 minutes old (fresh enough), the response 11 minutes old by the portal's clock."""
     real = dt.datetime.now(dt.timezone.utc)
-    client = app.test_client()
+    client = english_client(app)
     try:
         clock.set_clock(lambda: real + dt.timedelta(minutes=5))
         _, _, fields = start_login(client)
@@ -255,7 +264,7 @@ def test_expiry_follows_the_portal_clock(app, idp):
 
 
 def test_login_request_older_than_the_timeout_is_refused(app, idp, settings):
-    client = app.test_client()
+    client = english_client(app)
     _, _, fields = start_login(client)
     saml_response, _ = idp.respond(fields, person=ION)
     later = clock.now() + dt.timedelta(seconds=settings.saml_message_timeout_seconds + 1)
@@ -339,7 +348,7 @@ def test_demo_people_all_log_in(app, idp):
     from devstack.demo_people import EVERYONE
 
     for person in EVERYONE:
-        client = app.test_client()
+        client = english_client(app)
         _, _, fields = start_login(client)
         saml_response, _ = idp.respond(fields, person=person)
         assert client.post("/auth/acs", data={"SAMLResponse": saml_response}).status_code == 303, person.idnp

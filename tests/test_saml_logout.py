@@ -1,6 +1,7 @@
 """Single logout, both ways: started by eSocial (SP) and started at MPass (IdP)."""
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 from saml2 import BINDING_HTTP_POST
 from sqlalchemy import select
@@ -11,13 +12,18 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import SamlRequest
 from portal.core.db import db
 from saml_fixtures import IDP_BASE_URL
-from saml_helpers import NS, csrf_token, post_form, strip_signature, b64, unb64
+from saml_helpers import NS, b64, csrf_token, english_client, post_form, strip_signature, unb64
 
 ION, NATALIA = CITIZENS[0], CITIZENS[1]
 
 
+
+@pytest.fixture
+def client(app):
+    return english_client(app)
+
 def login_as(app, idp, person):
-    client = app.test_client()
+    client = english_client(app)
     _, fields = post_form(client.get("/auth/login").get_data())
     saml_response, issued = idp.respond(fields, person=person)
     assert client.post("/auth/acs", data={"SAMLResponse": saml_response}).status_code == 303
@@ -71,8 +77,9 @@ def test_logout_response_is_accepted_without_a_cookie_and_only_once(app, idp):
     client, _ = login_as(app, idp, ION)
     _, fields = post_form(client.post("/auth/logout", data={"csrf_token": csrf_token(client)}).get_data())
     _, saml_response = idp.logout_response(idp.read_logout_request(fields))
-    assert app.test_client().post("/auth/sls", data={"SAMLResponse": saml_response}).status_code == 200
-    again = app.test_client().post("/auth/sls", data={"SAMLResponse": saml_response})
+    stranger = english_client(app, cookie=False)
+    assert stranger.post("/auth/sls", data={"SAMLResponse": saml_response}).status_code == 200
+    again = english_client(app, cookie=False).post("/auth/sls", data={"SAMLResponse": saml_response})
     assert again.status_code == 400
 
 
@@ -104,7 +111,7 @@ def test_logout_when_not_logged_in_just_goes_home(client):
 
 def test_logout_of_a_session_not_from_mpass_ends_it_locally(app, make_account, login):
     account = make_account()
-    client = app.test_client()
+    client = english_client(app)
     login(client, account)  # a session without SessionIndex (tests, tools)
     assert is_logged_in(client)
     response = client.post("/auth/logout", data={"csrf_token": csrf_token(client)})
@@ -120,7 +127,8 @@ def test_idp_initiated_logout_ends_the_named_session_without_any_cookie(app, idp
     other_person, _ = login_as(app, idp, NATALIA)
     request_id, saml_request = idp.logout_request(name_id=ION.idnp, session_index=issued.session_index)
 
-    response = app.test_client().post("/auth/sls", data={"SAMLRequest": saml_request})  # the IdP's page, no cookie
+    idp_page = english_client(app, cookie=False)  # the browser comes from the IdP's page: no cookie
+    response = idp_page.post("/auth/sls", data={"SAMLRequest": saml_request})
 
     assert response.status_code == 200
     action, fields = post_form(response.get_data())
@@ -148,7 +156,7 @@ def test_idp_initiated_logout_by_redirect_binding(app, idp):
     browser, issued = login_as(app, idp, ION)
     path = idp.logout_request_redirect(name_id=ION.idnp, session_index=issued.session_index)
     assert "Signature=" in path and "SigAlg=" in path
-    response = app.test_client().get(path)
+    response = english_client(app, cookie=False).get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "SAMLResponse" in post_form(response.get_data())[1]
     assert not is_logged_in(browser)
@@ -159,16 +167,16 @@ def test_redirect_binding_logout_request_with_a_broken_signature_is_refused(app,
     path = idp.logout_request_redirect(name_id=ION.idnp, session_index=issued.session_index)
     head, _, signature = path.partition("&Signature=")
     forged = head + "&Signature=" + ("A" if signature[0] != "A" else "B") + signature[1:]
-    assert app.test_client().get(forged).status_code == 400
+    assert english_client(app, cookie=False).get(forged).status_code == 400
     unsigned = head.split("&SigAlg=")[0]
-    assert app.test_client().get(unsigned).status_code == 400
+    assert english_client(app, cookie=False).get(unsigned).status_code == 400
     assert is_logged_in(browser)
 
 
 def test_unsigned_idp_logout_request_is_refused(app, idp):
     browser, issued = login_as(app, idp, ION)
     _, saml_request = idp.logout_request(name_id=ION.idnp, session_index=issued.session_index, sign=False)
-    response = app.test_client().post("/auth/sls", data={"SAMLRequest": saml_request})
+    response = english_client(app, cookie=False).post("/auth/sls", data={"SAMLRequest": saml_request})
     assert response.status_code == 400
     assert "The logout request was not accepted" in response.get_data(as_text=True)
     assert is_logged_in(browser)
@@ -183,17 +191,35 @@ def test_idp_logout_request_with_signature_stripped_or_from_another_key_is_refus
     _, genuine = idp.logout_request(name_id=ION.idnp, session_index=issued.session_index)
     tampered = b64(unb64(genuine).replace(issued.session_index, "id-somebody-else"))
     for saml_request in (rogue, b64(strip_signature(unb64(genuine))), tampered):
-        assert app.test_client().post("/auth/sls", data={"SAMLRequest": saml_request}).status_code == 400
+        stranger = english_client(app, cookie=False)
+        assert stranger.post("/auth/sls", data={"SAMLRequest": saml_request}).status_code == 400
     assert is_logged_in(browser)
 
 
 def test_replayed_idp_logout_request_is_refused(app, idp):
     _, issued = login_as(app, idp, ION)
     _, saml_request = idp.logout_request(name_id=ION.idnp, session_index=issued.session_index)
-    assert app.test_client().post("/auth/sls", data={"SAMLRequest": saml_request}).status_code == 200
-    assert app.test_client().post("/auth/sls", data={"SAMLRequest": saml_request}).status_code == 400
+    for expected in (200, 400):
+        stranger = english_client(app, cookie=False)
+        assert stranger.post("/auth/sls", data={"SAMLRequest": saml_request}).status_code == expected
 
 
 def test_sls_without_a_message_is_refused(client):
     assert client.get("/auth/sls").status_code == 400
     assert client.post("/auth/sls", data={}).status_code == 400
+
+
+def test_logout_response_by_redirect_binding(app, idp):
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    client, _ = login_as(app, idp, ION)
+    _, fields = post_form(client.post("/auth/logout", data={"csrf_token": csrf_token(client)}).get_data())
+    logout_request = idp.read_logout_request(fields)
+    response = idp.server.create_logout_response(logout_request, [BINDING_HTTP_REDIRECT], sign=False)
+    info = idp.server.apply_binding(BINDING_HTTP_REDIRECT, str(response), "http://localhost/auth/sls",
+                                    response=True, sign=True, sigalg=SIG_RSA_SHA256)
+    location = dict(info["headers"])["Location"]
+    answer = client.get(location[len("http://localhost"):])
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "You have logged out" in answer.get_data(as_text=True)
