@@ -10,12 +10,13 @@ from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, samlp
 from saml2.saml import NameID
 from saml2.sigver import pre_signature_part
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 from devstack.demo_people import DemoPerson
 from devstack.idp import server as idp_server
 
 SIGNING = {"sign_alg": SIG_RSA_SHA256, "digest_alg": DIGEST_SHA256}
+SHA1_SIGNING = {"sign_alg": SIG_RSA_SHA1, "digest_alg": DIGEST_SHA1}
 NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol", "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
       "ds": "http://www.w3.org/2000/09/xmldsig#"}
 
@@ -83,7 +84,8 @@ class InTestIdP:
 
     def respond(self, fields: dict, *, person: DemoPerson | None = None, name_id: str | None = None,
                 identity: dict | None = None, destination: str | None = None, sp_entity_id: str | None = None,
-                in_response_to: str | None = None, sign: bool = True) -> tuple[str, idp_server.IssuedResponse]:
+                in_response_to: str | None = None, sign: bool = True,
+                signing: dict | None = None) -> tuple[str, idp_server.IssuedResponse]:
         """A real MPass-like Response to the AuthnRequest in ``fields``: (base64 for the form, what was issued)."""
         request = self.read_authn_request(fields) if in_response_to is None else None
         args = self.server.response_args(request, [BINDING_HTTP_POST]) if request is not None else {}
@@ -92,7 +94,7 @@ class InTestIdP:
             in_response_to=in_response_to or args["in_response_to"],
             destination=destination or args.get("destination") or "http://localhost/auth/acs",
             sp_entity_id=sp_entity_id or args.get("sp_entity_id") or "http://localhost/auth/metadata",
-            sign_response=sign, sign_assertion=sign)
+            sign_response=sign, sign_assertion=sign, signing=signing)
         return b64(issued.xml), issued
 
     def resign(self, xml: str, mutate: Callable[[samlp.Response], None]) -> str:
@@ -116,11 +118,12 @@ class InTestIdP:
         return args["destination"], b64(str(response))
 
     def logout_request(self, *, name_id: str, session_index: str | None, sign: bool = True,
-                       destination: str = "http://localhost/auth/sls") -> tuple[str, str]:
+                       destination: str = "http://localhost/auth/sls",
+                       signing: dict | None = None) -> tuple[str, str]:
         """(request id, base64 LogoutRequest) as MPass sends when logout starts elsewhere."""
         request_id, request = self.server.create_logout_request(
             destination, "http://localhost/auth/metadata", name_id=NameID(text=name_id),
-            session_indexes=[session_index] if session_index else None, sign=sign, **SIGNING)
+            session_indexes=[session_index] if session_index else None, sign=sign, **(signing or SIGNING))
         return request_id, b64(str(request))
 
     def logout_request_redirect(self, *, name_id: str, session_index: str,

@@ -16,7 +16,7 @@ from portal.auth.models import SamlRequest, SeenAssertion
 from portal.core import clock
 from portal.core.db import db
 from saml_fixtures import IDP_BASE_URL
-from saml_helpers import NS, b64, english_client, post_form, unb64
+from saml_helpers import NS, SHA1_SIGNING, b64, english_client, post_form, unb64
 
 ION = CITIZENS[0]
 NATALIA = CITIZENS[1]
@@ -166,6 +166,13 @@ def test_response_signed_by_another_key_is_refused(client, rogue_idp, idp, app):
     _, _, fields = start_login(client)
     request = idp.read_authn_request(fields)
     saml_response, _ = rogue_idp.respond(fields, person=ION, in_response_to=request.id)
+    assert_refused(app, client, client.post("/auth/acs", data={"SAMLResponse": saml_response}), "bad_signature")
+
+
+def test_response_signed_with_sha1_is_refused(client, idp, app):
+    _, _, fields = start_login(client)
+    saml_response, _ = idp.respond(fields, person=ION, signing=SHA1_SIGNING)
+    assert "rsa-sha1" in unb64(saml_response)
     assert_refused(app, client, client.post("/auth/acs", data={"SAMLResponse": saml_response}), "bad_signature")
 
 

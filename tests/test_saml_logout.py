@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import SamlRequest
 from portal.core.db import db
 from saml_fixtures import IDP_BASE_URL
-from saml_helpers import NS, b64, csrf_token, english_client, post_form, strip_signature, unb64
+from saml_helpers import NS, SHA1_SIGNING, b64, csrf_token, english_client, post_form, strip_signature, unb64
 
 ION, NATALIA = CITIZENS[0], CITIZENS[1]
 
@@ -193,6 +193,16 @@ def test_idp_logout_request_with_signature_stripped_or_from_another_key_is_refus
     for saml_request in (rogue, b64(strip_signature(unb64(genuine))), tampered):
         stranger = english_client(app, cookie=False)
         assert stranger.post("/auth/sls", data={"SAMLRequest": saml_request}).status_code == 400
+    assert is_logged_in(browser)
+
+
+def test_idp_logout_request_signed_with_sha1_is_refused(app, idp):
+    browser, issued = login_as(app, idp, ION)
+    _, saml_request = idp.logout_request(name_id=ION.idnp, session_index=issued.session_index,
+                                         signing=SHA1_SIGNING)
+    assert "rsa-sha1" in unb64(saml_request)
+    assert english_client(app, cookie=False).post("/auth/sls", data={"SAMLRequest": saml_request}).status_code \
+        == 400
     assert is_logged_in(browser)
 
 

@@ -172,3 +172,19 @@ def test_replay_store_holds_when_two_processes_race(app, monkeypatch):
         db.session.add(SamlRequest(id="still-usable", kind="authn", created_at=NOW))
         db.session.commit()
         assert db.session.get(SeenAssertion, "response-1") is None
+
+
+def test_redirect_binding_switch_sends_the_browser_by_redirect(app, settings):
+    from portal.auth.saml import REDIRECT
+    from portal.auth.views import EXTENSION
+
+    configured = app.extensions[EXTENSION]
+    app.extensions[EXTENSION] = ServiceProvider(settings, authn_binding=REDIRECT)
+    try:
+        response = english_client(app).get("/auth/login")
+    finally:
+        app.extensions[EXTENSION] = configured
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith(IDP_BASE_URL + "/login/saml?SAMLRequest=")
+    assert "&SigAlg=" in location and "&Signature=" in location and location.endswith("&lang=en")

@@ -154,7 +154,8 @@ class IssuedResponse:
 
 def authn_response(server: Server, *, person: DemoPerson | None = None, name_id: str | None = None,
                    identity: dict | None = None, in_response_to: str, destination: str, sp_entity_id: str,
-                   sign_response: bool = True, sign_assertion: bool = True) -> IssuedResponse:
+                   sign_response: bool = True, sign_assertion: bool = True,
+                   signing: dict | None = None) -> IssuedResponse:
     """A signed SAML Response for ``person`` (or an explicit ``name_id`` / ``identity``, for tests)."""
     if person is not None:
         name_id = name_id or person.idnp
@@ -170,7 +171,7 @@ def authn_response(server: Server, *, person: DemoPerson | None = None, name_id:
         authn={"class_ref": AUTHN_CONTEXT, "authn_instant": int(dt.datetime.now(dt.timezone.utc).timestamp())},
         sign_response=sign_response,
         sign_assertion=sign_assertion,
-        **SIGNING,
+        **(signing or SIGNING),  # tests pass weaker algorithms to see them refused
     )
     xml = str(response)
     root = etree.fromstring(xml.encode("utf-8"))
