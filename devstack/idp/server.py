@@ -15,6 +15,7 @@ What mirrors MPass (see docs/platforms.md):
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from devstack.demo_people import DemoPerson
 
-XMLSEC_BINARY = "/usr/bin/xmlsec1"
+# Debian's xmlsec1 (apt-get install xmlsec1); pysaml2 shells out to it for every signature.
+XMLSEC_BINARY = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
 DEFAULT_BASE_URL = "http://localhost:5001"
 
 SSO_PATH = "/login/saml"
