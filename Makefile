@@ -39,8 +39,8 @@ translations: $(VENV)/.installed
 
 # After changing user-visible strings: extract them and update the ro, ru and en catalogues.
 extract-messages: $(VENV)/.installed
-	$(PYBABEL) extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot . >/dev/null
-	$(PYBABEL) update -q -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+	$(PYBABEL) extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot . >/dev/null 2>&1
+	$(PYBABEL) update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) instance
