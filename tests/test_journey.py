@@ -37,6 +37,12 @@ def registries(app, registry_server):
     app.extensions.pop("esocial.registries", None)
 
 
+def in_english(client) -> None:
+    """The page texts these tests read are the English source; the ro/ru pages have their own tests."""
+    with client.session_transaction() as s:
+        s["lang"] = "en"
+
+
 def csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
@@ -87,6 +93,7 @@ def start(client, benefits):
 def test_apply_once_for_two_benefits_routes_to_two_agencies(app, client, make_account, login, registries, grant_role):
     ion = person(make_account, ION)
     login(client, ion)
+    in_english(client)
     location = start(client, ["social_aid", "birth_allowance"])
     assert location.endswith("/steps/about_you")
 
@@ -126,6 +133,7 @@ def test_apply_once_for_two_benefits_routes_to_two_agencies(app, client, make_ac
 def test_case_worker_sees_only_their_agency_and_decides(app, client, make_account, login, registries, grant_role):
     ion = person(make_account, ION)
     login(client, ion)
+    in_english(client)
     ref = answer_every_step(client, start(client, ["social_aid"])).split("/")[2]
     post(client, f"/applications/{ref}/steps/check", {"declaration": "y"})
     client.post(f"/applications/{ref}/submit", data={"csrf_token": csrf(client.get(
@@ -141,6 +149,7 @@ def test_case_worker_sees_only_their_agency_and_decides(app, client, make_accoun
     worker = app.test_client()
     other = app.test_client()
     login(worker, elena)
+    in_english(worker)
     login(other, sergiu)
     assert claim_ref in worker.get("/backoffice/").get_data(as_text=True)
     assert claim_ref not in other.get("/backoffice/").get_data(as_text=True)
@@ -188,6 +197,7 @@ def test_case_worker_sees_only_their_agency_and_decides(app, client, make_accoun
 def test_draft_resumes_where_the_citizen_stopped(app, client, make_account, login, registries):
     ion = person(make_account, ION)
     login(client, ion)
+    in_english(client)
     location = start(client, ["cold_season_aid"])
     page = client.get(location).get_data(as_text=True)
     client.post(location, data={"csrf_token": csrf(page), "confirm_identity": "yes", "confirm_address": "no",
@@ -195,6 +205,7 @@ def test_draft_resumes_where_the_citizen_stopped(app, client, make_account, logi
     # Another device: a new client, same person.
     other = app.test_client()
     login(other, ion)
+    in_english(other)
     mine = other.get("/applications").get_data(as_text=True)
     resume = re.search(r'href="(/applications/[^/]+/steps/[a-z_]+)"', mine).group(1)
     assert resume.endswith("/steps/household")
@@ -206,6 +217,7 @@ def test_registry_down_keeps_the_draft_and_refuses_to_submit_without_an_address(
                                                                               registries):
     ion = person(make_account, ION)
     login(client, ion)
+    in_english(client)
     registries.fault("rsp", "down")
     location = start(client, ["birth_allowance"])
     page = client.get(location).get_data(as_text=True)
@@ -224,10 +236,12 @@ def test_registry_down_keeps_the_draft_and_refuses_to_submit_without_an_address(
 def test_another_citizen_cannot_open_my_application(app, client, make_account, login, registries):
     ion = person(make_account, ION)
     login(client, ion)
+    in_english(client)
     ref = start(client, ["social_aid"]).split("/")[2]
     stranger = make_account(first_name="Ana", last_name="Străin")
     other = app.test_client()
     login(other, stranger)
+    in_english(other)
     assert other.get(f"/applications/{ref}").status_code == 404
     assert other.get(f"/applications/{ref}/steps/about_you").status_code == 404
 
@@ -238,6 +252,7 @@ ANDREI = by_idnp("2005001000040")  # lives in Italy; child born there, not in th
 def test_upload_asked_only_where_no_registry_holds_the_birth(app, client, make_account, login, registries):
     andrei = person(make_account, ANDREI)
     login(client, andrei)
+    in_english(client)
     location = start(client, ["birth_allowance"])
     for _ in range(6):
         if location.endswith("/steps/documents"):
@@ -267,6 +282,7 @@ def test_upload_asked_only_where_no_registry_holds_the_birth(app, client, make_a
 def test_a_registered_birth_needs_no_upload(app, client, make_account, login, registries):
     ion = person(make_account, ION)
     login(client, ion)
+    in_english(client)
     check = answer_every_step(client, start(client, ["birth_allowance"]))
     ref = check.split("/")[2]
     assert client.get(f"/applications/{ref}/steps/documents").status_code == 302
