@@ -120,7 +120,7 @@ def step(ref: str, step: str):
                 prefill.refresh(db.session, application, actor=current_user, only_missing=True)
             return _continue(application, step)
     return render_template(f"citizen/steps/{vm.template}.html", form=form, vm=vm, application=application,
-                           catalogue=cat, lang=lang, step=step, steps=steps), (200 if request.method == "GET" or not form.errors and not form.form_errors else 400)
+                           catalogue=cat, lang=lang, step=step, steps=steps), 200 if request.method == "GET" else 400
 
 
 @bp.post("/applications/<ref>/refresh")
