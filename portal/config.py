@@ -59,6 +59,14 @@ class Settings:
     mail_from: str = "eSocial <noreply@esocial.gov.md>"
     sms_gateway_url: str = "http://127.0.0.1:5003/sms/send"
     sms_gateway_token: str = ""
+    # Which SMS gateway class sends: "http" (JSON over HTTP, portal.notifications.gateways) or "module:Class".
+    sms_gateway: str = "http"
+    # Reminders (portal.notifications.reminders): days before/after the event that is due.
+    reminder_info_days: int = 7  # a request for information still unanswered after this many days
+    reminder_deadline_days: int = 3  # working days before the legal decision deadline
+    reminder_renewal_days: int = 30  # days before a benefit must be renewed
+    # Live status: how often each process reads which watched applications changed (seconds).
+    live_poll_seconds: float = 0.25
 
     # Uploads.
     upload_dir: str = "instance/uploads"

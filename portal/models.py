@@ -3,5 +3,5 @@ from portal.core.db import Base  # noqa: F401
 from portal.accounts.models import Account, LoginSession, RoleAssignment  # noqa: F401
 from portal.auth.models import SamlRequest, SeenAssertion  # noqa: F401
 from portal.applications.models import Application, Claim, Document, Evidence, StatusEvent  # noqa: F401
-from portal.notifications.models import Notification  # noqa: F401
+from portal.notifications.models import Notification, NotificationAttempt, Reminder  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401

@@ -255,8 +255,9 @@ def test_only_one_claim_wins(app, make_account, now):
     account = make_account(email="once@example.md", phone=None)
     submit(account)
     [n] = rows("email")
-    assert claim(n.id) is True
-    assert claim(n.id) is False
+    lease = claim(n.id)
+    assert lease is not None and lease.notification_id == n.id
+    assert claim(n.id) is None
 
 
 def test_concurrent_workers_never_send_a_notification_twice(portal, inbox, make_account, now):

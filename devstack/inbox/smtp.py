@@ -12,7 +12,8 @@ from devstack.inbox.store import DEFAULT_LIMIT, MessageStore
 
 log = logging.getLogger(__name__)
 
-MODES = ("ok", "down")
+# ok; down: 451 (try later); refuse: 550 to every recipient (the address itself is refused).
+MODES = ("ok", "down", "refuse")
 
 
 def _content(part) -> str:
@@ -56,6 +57,8 @@ class _Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.inbox.smtp_mode == "down":
             return "451 4.3.0 The development mail sink is set to fail"
+        if self.inbox.smtp_mode == "refuse":
+            return "550 5.1.1 The development mail sink is set to refuse every recipient"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -69,8 +72,12 @@ class _Handler:
                       "recipients": list(envelope.rcpt_tos), "subject": "(unparseable)", "date": None,
                       "message_id": "", "text": data.decode("utf-8", errors="replace"), "html": None,
                       "headers": [], "size": len(data)}
-        stored = self.inbox.store.add("email", **fields)
-        log.info("mail %s to %s: %s", stored["id"], stored["to"], stored["subject"])
+        # A mailbox keeps one message per Message-ID: a resend after a crash shows once.
+        key = (f"email:{fields['message_id']}:{','.join(sorted(r.lower() for r in fields['recipients']))}"
+               if fields.get("message_id") else None)
+        stored = self.inbox.store.add("email", dedupe_key=key, **fields)
+        log.info("mail %s to %s: %s%s", stored["id"], stored["to"], stored["subject"],
+                 " (duplicate Message-ID, not kept again)" if stored.get("duplicate") else "")
         return "250 Message accepted for delivery"
 
 
@@ -125,8 +132,10 @@ class Inbox:
             self.smtp_mode = smtp
 
     # --- messages
-    def add_sms(self, to: str, text: str, **extra) -> dict:
-        return self.store.add("sms", to=to, recipients=[to], text=text, **extra)
+    def add_sms(self, to: str, text: str, *, key: str | None = None, **extra) -> dict:
+        """Keep one SMS; with ``key`` (the sender's idempotency key) a repeat is answered, not kept."""
+        return self.store.add("sms", dedupe_key=f"sms:{to}:{key}" if key else None, to=to, recipients=[to],
+                              text=text, **extra)
 
     def messages(self, kind: str | None = None, to: str | None = None) -> list[dict]:
         return self.store.list(kind, to)

@@ -28,6 +28,8 @@ def create_app(inbox: Inbox, *, token: str | None = None) -> Flask:
             return jsonify(error="unauthorized"), 401
         if inbox.sms_mode == "down":
             return jsonify(error="gateway unavailable (fault injected)"), 503
+        if inbox.sms_mode == "refuse":
+            return jsonify(error="number refused by the operator (fault injected)"), 422
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             return jsonify(error="send a JSON object {\"to\": ..., \"text\": ...}"), 400
@@ -39,12 +41,16 @@ def create_app(inbox: Inbox, *, token: str | None = None) -> Flask:
         size = sms_size(text)
         if size.segments > MAX_SEGMENTS:
             return jsonify(error=f"text needs {size.segments} segments; at most {MAX_SEGMENTS}"), 422
-        stored = inbox.add_sms(to, text, encoding=size.encoding, segments=size.segments)
+        # Idempotency: the same key (header, or "reference" in the body) sends once; a repeat gets the same id.
+        key = request.headers.get("Idempotency-Key") or data.get("reference") or None
+        stored = inbox.add_sms(to, text, key=key, encoding=size.encoding, segments=size.segments)
+        if stored.get("duplicate"):
+            return jsonify(id=str(stored["id"]), status="duplicate"), 200
         return jsonify(id=str(stored["id"]), status="accepted"), 202
 
     @app.post("/_faults")
     def faults():
-        """``{"mode": "down"|"ok"}`` for the SMS gateway, ``{"smtp": ...}`` for the SMTP sink."""
+        """``{"mode": "ok"|"down"|"refuse"}`` for the SMS gateway, ``{"smtp": ...}`` for the SMTP sink."""
         data = request.get_json(silent=True) or {}
         try:
             inbox.set_fault(sms=data.get("mode"), smtp=data.get("smtp"))
@@ -57,7 +63,8 @@ def create_app(inbox: Inbox, *, token: str | None = None) -> Flask:
         kind = request.args.get("kind") or None
         if kind is not None and kind not in KINDS:
             return jsonify(error="kind is email or sms"), 400
-        return jsonify(messages=inbox.messages(kind, request.args.get("to") or None))
+        return jsonify(messages=inbox.messages(kind, request.args.get("to") or None),
+                       duplicates_suppressed=inbox.store.duplicates)
 
     @app.delete("/api/messages")
     def api_clear():

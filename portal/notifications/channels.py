@@ -12,31 +12,28 @@ relay and gateway.  No fake channel exists in the portal's code.
 from __future__ import annotations
 
 import abc
+import secrets
 import smtplib
 import socket
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
-
-import requests
+from email.utils import formatdate, parseaddr
 
 from portal.config import Settings
+from portal.notifications.gateways import DeliveryError, SmsGateway, sms_gateway  # noqa: F401 - re-exported
 from portal.notifications.services import Rendered
-
-
-class DeliveryError(Exception):
-    """The message was not handed over. ``permanent``: retrying cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class Channel(abc.ABC):
     name: str
 
     @abc.abstractmethod
-    def send(self, address: str, message: Rendered) -> str | None:
-        """Hand ``message`` over for ``address``; return the provider's reference if any."""
+    def send(self, address: str, message: Rendered, *, key: str | None = None) -> str | None:
+        """Hand ``message`` over for ``address``; return the provider's reference if any.
+
+        ``key`` is the notification's idempotency key, the same for every
+        retry of one notification: the e-mail's Message-ID, the SMS
+        gateway's ``Idempotency-Key``.
+        """
 
     def close(self) -> None:
         """Release connections held between sends."""
@@ -51,23 +48,28 @@ class EmailChannel(Channel):
         self.settings = settings
         self.timeout = timeout
 
-    def build(self, address: str, message: Rendered) -> EmailMessage:
-        """A multipart/alternative message: the plain-text part first, then HTML."""
+    def build(self, address: str, message: Rendered, key: str | None = None) -> EmailMessage:
+        """A multipart/alternative message: the plain-text part first, then HTML.
+
+        The Message-ID is made from ``key``, so a retry of one notification
+        carries the same Message-ID as the first try: mailboxes (and the
+        development sink) keep one copy.
+        """
         msg = EmailMessage()
         msg["From"] = self.settings.mail_from
         msg["To"] = address
         msg["Subject"] = message.subject  # non-ASCII is encoded per RFC 2047 by the default policy
         msg["Date"] = formatdate(localtime=False, usegmt=True)
-        domain = parseaddr(self.settings.mail_from)[1].rpartition("@")[2] or None
-        msg["Message-ID"] = make_msgid(domain=domain)
+        domain = parseaddr(self.settings.mail_from)[1].rpartition("@")[2] or "esocial.gov.md"
+        msg["Message-ID"] = f"<{key or _random_key()}@{domain}>"
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
         msg.set_content(message.text, charset="utf-8")
         if message.html:
             msg.add_alternative(message.html, subtype="html", charset="utf-8")
         return msg
 
-    def send(self, address: str, message: Rendered) -> str | None:
-        msg = self.build(address, message)
+    def send(self, address: str, message: Rendered, *, key: str | None = None) -> str | None:
+        msg = self.build(address, message, key)
         s = self.settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout) as smtp:
@@ -87,38 +89,23 @@ class EmailChannel(Channel):
 
 
 class SmsChannel(Channel):
-    """POST ``{"to": E.164, "text": ...}`` as JSON to the SMS gateway."""
+    """The text of a message through the configured SMS gateway (:mod:`portal.notifications.gateways`)."""
 
     name = "sms"
-    # (connect, read) seconds: a slow gateway must not hold the worker.
-    timeout = (3.05, 10.0)
 
-    def __init__(self, settings: Settings, *, http: requests.Session | None = None):
+    def __init__(self, settings: Settings, *, gateway: SmsGateway | None = None):
         self.settings = settings
-        self._owns_http = http is None
-        self.http = http or requests.Session()
+        self.gateway = gateway or sms_gateway(settings)
 
     def close(self) -> None:
-        if self._owns_http:
-            self.http.close()
+        self.gateway.close()
 
-    def send(self, address: str, message: Rendered) -> str | None:
-        headers = {"Accept": "application/json"}
-        if self.settings.sms_gateway_token:
-            headers["Authorization"] = f"Bearer {self.settings.sms_gateway_token}"
-        try:
-            response = self.http.post(self.settings.sms_gateway_url, json={"to": address, "text": message.sms},
-                                      headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise DeliveryError(f"SMS gateway: {exc.__class__.__name__}: {exc}") from exc
-        if not 200 <= response.status_code < 300:
-            # 400/422: the gateway refuses this number or text; anything else may pass later.
-            raise DeliveryError(f"SMS gateway answered {response.status_code}: {response.text[:200]}",
-                                permanent=response.status_code in (400, 422))
-        try:
-            return str(response.json().get("id") or "") or None
-        except ValueError:
-            return None
+    def send(self, address: str, message: Rendered, *, key: str | None = None) -> str | None:
+        return self.gateway.send_text(address, message.sms, key=key or _random_key())
+
+
+def _random_key() -> str:
+    return "esocial-" + secrets.token_hex(12)
 
 
 def channels_for(settings: Settings) -> dict[str, Channel]:
