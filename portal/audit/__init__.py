@@ -1,1 +1,2 @@
-"""Audit trail: typed events written in the same transaction as the change they record."""
+"""Audit trail: an append-only, hash-chained log (models, services.record, chain.verify)."""
+from portal.audit import chain  # noqa: F401  - registers the commit hook that chains every new event
