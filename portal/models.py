@@ -3,6 +3,7 @@ from portal.core.db import Base  # noqa: F401
 from portal.accounts.models import Account, LoginSession, RoleAssignment  # noqa: F401
 from portal.auth.models import SamlRequest, SeenAssertion  # noqa: F401
 from portal.applications.models import Application, Claim, Document, Evidence, StatusEvent  # noqa: F401
+from portal.assessment.models import ClaimAssessment, ClaimKey, RiskFlag  # noqa: F401
 from portal.notifications.models import Notification, NotificationAttempt, Reminder  # noqa: F401
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.privacy.models import Consent  # noqa: F401

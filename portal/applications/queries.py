@@ -40,7 +40,7 @@ def agency_queue(session: Session, agencies: set[str], *, include_waiting: bool 
         .join(Claim.application)
         .where(Claim.agency_code.in_(agencies), Claim.status.in_(statuses))
         .options(selectinload(Claim.application).selectinload(Application.applicant))
-        .order_by(Application.submitted_at.asc(), Claim.id.asc())
+        .order_by(Claim.risk_level.desc(), Application.submitted_at.asc(), Claim.id.asc())  # riskiest first
     ))
 
 

@@ -276,6 +276,9 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     for code in application.benefits:
         claim = Claim(application=application, benefit_code=code, agency_code=agencies[code], status=st.SUBMITTED)
         session.add(claim)
+    from portal.assessment import services as eligibility  # results kept with each claim, cross-checks, risk
+
+    eligibility.at_submission(session, application, actor=actor)
     _event(session, application, st.SUBMITTED, actor=actor)
     audit.record(session, "application_submitted", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
                  object_type="application", object_id=application.ref, number=application.number,

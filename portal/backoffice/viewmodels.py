@@ -89,4 +89,6 @@ class CaseView:
             return "—"
         if q.type == "choice":
             return next((localized(o.label, lang) for o in q.options if o.value == value), value)
+        if q.type == "iban":
+            return str(value)
         return f"{value} lei"

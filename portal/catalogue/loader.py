@@ -29,7 +29,7 @@ class Option:
 @dataclass(frozen=True)
 class Question:
     code: str
-    type: str  # money | choice
+    type: str  # money | choice | iban (a bank account number)
     label: dict[str, str]
     hint: dict[str, str] = field(default_factory=dict)
     required: bool = True
@@ -121,8 +121,8 @@ def load_catalogue(path: Path | None = None, registries: set[str] | None = None)
     data_items = {code: _texts(d.get("title"), f"data.{code}") for code, d in raw.get("data", {}).items()}
     questions = {}
     for code, q in raw.get("question", {}).items():
-        if q.get("type") not in {"money", "choice"}:
-            raise CatalogueError(f"question.{code}: type must be money or choice")
+        if q.get("type") not in {"money", "choice", "iban"}:
+            raise CatalogueError(f"question.{code}: type must be money, choice or iban")
         options = tuple(Option(o["value"], _texts(o["label"], f"question.{code}.option")) for o in q.get("options", []))
         if q["type"] == "choice" and not options:
             raise CatalogueError(f"question.{code}: a choice needs options")

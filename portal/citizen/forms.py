@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+                                ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.catalogue import Question
+from portal.core import iban
 from portal.core.forms import BaseForm
 from portal.core.i18n import LANGUAGE_NAMES, localized
 
@@ -62,11 +64,20 @@ def questions_form(questions: list[Question], lang: str):
             field = DecimalField(label, places=2, validators=[
                 InputRequired(message=_l("Enter an amount in lei, for example 1500.")),
                 NumberRange(min=0, max=10_000_000, message=_l("Enter an amount of 0 or more."))])
+        elif q.type == "iban":
+            field = StringField(label, filters=[iban.normalise], validators=[
+                InputRequired(message=_l("Enter the IBAN of your bank account.")) if q.required else Optional(),
+                _valid_iban])
         else:
             field = RadioField(label, choices=[(o.value, localized(o.label, lang)) for o in q.options],
                                validators=[InputRequired(message=_l("Choose one of the options."))])
         setattr(QuestionsForm, q.code, field)
     return QuestionsForm
+
+
+def _valid_iban(form, field) -> None:
+    if field.data and not iban.is_valid(field.data):
+        raise ValidationError(_l("Enter an IBAN like MD24AG000225100013104168: check the letters and digits."))
 
 
 class ChildForm(BaseForm):

@@ -130,6 +130,8 @@ class StepPage:
             return "—"
         if question.type == "choice":
             return next((localized(o.label, self.lang) for o in question.options if o.value == value), value)
+        if question.type == "iban":
+            return str(value)
         return str(display._lei(value))
 
     # -- the form of the page
@@ -173,7 +175,7 @@ class StepPage:
             for q in self.questions:
                 value = (a.answers or {}).get(q.code)
                 if value not in (None, ""):
-                    getattr(form, q.code).data = value if q.type == "choice" else _decimal(value)
+                    getattr(form, q.code).data = value if q.type in ("choice", "iban") else _decimal(value)
         elif self.step == "contact":
             form.email.data = a.contact_email
             form.phone.data = a.contact_phone

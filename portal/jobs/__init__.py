@@ -25,7 +25,9 @@ from flask import Flask
 log = logging.getLogger("esocial.jobs")
 
 # Modules whose import registers sweeps.
-TASK_MODULES: list[str] = []
+TASK_MODULES: list[str] = [
+    "portal.assessment.tasks",
+]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ instead.  Not for households whose bank interest last year exceeded the limit.
 """
 from __future__ import annotations
 
-
 from portal.eligibility.benefits._common import answered, household_income, money_answered, need, resident
 from portal.eligibility.inputs import Inputs, Member
 from portal.eligibility.model import ONCE, SEASON_MONTHLY, Fact, Judgement, Result
