@@ -96,6 +96,14 @@ STAFF = (
                      "en": "Supervisor, ATAS Centru"},
         roles=(("supervisor", "ATAS-CENTRU"), ("case_worker", "ATAS-CENTRU")),
     ),
+    DemoPerson(
+        idnp="2005001000095", first_name="Ana", last_name="Ciobanu", birth_date="1987-06-18", gender=2,
+        email="ana.ciobanu@mmps.gov.md", phone="+37369100095", language="ro", raion="chisinau",
+        description={"ro": "Administratoare de sistem, Ministerul Muncii și Protecției Sociale",
+                     "ru": "Системный администратор, Министерство труда и социальной защиты",
+                     "en": "System administrator, Ministry of Labour and Social Protection"},
+        roles=(("sysadmin", None),),
+    ),
 )
 
 EVERYONE = CITIZENS + STAFF

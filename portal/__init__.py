@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "portal.citizen.views",
     "portal.backoffice.views",
     "portal.notifications.views",
+    "portal.notifications.admin",
     "portal.assessment.views",
     "portal.audit.cli",
 )

@@ -1,8 +1,9 @@
 """Reading a person's in-portal notifications. Views call these; nothing else touches the table for them."""
 from __future__ import annotations
 
+from flask import abort
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.core import clock
 from portal.notifications.models import Notification
@@ -44,3 +45,30 @@ def mark_read(session: Session, account_id: int, ids: list[int] | None = None) -
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(ids))
     return session.execute(stmt).rowcount
+
+
+# --- the dead-letter list (administrators) ---------------------------------------------------------------------
+
+def dead_letters(session: Session, limit: int = 200) -> list[Notification]:
+    """E-mails and SMS given up on, newest first, with their recipient."""
+    return list(session.scalars(
+        select(Notification)
+        .where(Notification.status == "dead")
+        .options(selectinload(Notification.account))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ))
+
+
+def dead_count(session: Session) -> int:
+    return session.scalar(select(func.count(Notification.id)).where(Notification.status == "dead")) or 0
+
+
+def notification_with_history(session: Session, notification_id: int) -> Notification:
+    """One e-mail or SMS notification with its attempts; 404 for a portal notice or an unknown id."""
+    n = session.scalar(select(Notification)
+                       .where(Notification.id == notification_id, Notification.channel != PORTAL)
+                       .options(selectinload(Notification.history), selectinload(Notification.account)))
+    if n is None:
+        abort(404)
+    return n

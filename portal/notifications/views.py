@@ -5,14 +5,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, has_request_context, render_template, request
+from flask import Blueprint, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.core import i18n
 from portal.core.db import db
 from portal.core.security import citizen
+from portal.notifications import preferences as prefs
 from portal.notifications import queries
+from portal.notifications.forms import PreferencesForm
 from portal.notifications.services import Block, render
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,28 @@ def inbox():
     items = [_item(n) for n in notifications]
     queries.mark_read(db.session, current_user.id, [i.id for i in items if i.is_new])
     return render_template("notifications/inbox.html", items=items)
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@citizen
+def preferences():
+    """How the person wants to hear from eSocial: e-mail, SMS (with their addresses) and the language."""
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.notify_email.data = bool(current_user.notify_email and current_user.email)
+        form.email.data = current_user.email or ""
+        form.notify_sms.data = bool(current_user.notify_sms and current_user.phone)
+        form.phone.data = current_user.phone or ""
+        form.language.data = current_user.language if current_user.language in i18n.LANGUAGE_NAMES else "ro"
+    elif form.validate_on_submit():
+        prefs.update(db.session, current_user, actor=current_user, notify_email=form.notify_email.data,
+                     email=form.email.data, notify_sms=form.notify_sms.data, phone=form.phone.data,
+                     language=form.language.data)
+        session[i18n.SESSION_KEY] = form.language.data  # the portal speaks it too from now on
+        flash(_l("Your choices were saved."), "success")
+        return redirect(url_for("notifications.preferences"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("notifications/preferences.html", form=form), status
 
 
 @bp.app_context_processor
