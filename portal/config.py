@@ -74,6 +74,26 @@ class Settings:
 
     session_cookie_secure: bool = False
     session_idle_minutes: int = 30
+    # A login session ends this long after login, however active (portal.accounts.sessions).
+    session_absolute_hours: int = 12
+
+    # Security (issue 9; README "Security").  Documents are encrypted at rest with AES-256-GCM under
+    # document_key: 32 random bytes, base64 (python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())").
+    # "" outside production = a key made once in <instance>/keys/document.key.  Older keys, still able to decrypt
+    # what they encrypted: document_old_keys (comma-separated).
+    document_key: str = ""
+    document_old_keys: tuple[str, ...] = ()
+    # Rate limits (Flask-Limiter notation), per client address; storage "" = memory (one process) or redis_url.
+    ratelimit_enabled: bool = True
+    ratelimit_storage_url: str = ""
+    ratelimit_login: str = "30 per minute;300 per hour"
+    ratelimit_status_lookup: str = "10 per minute;60 per hour"
+    ratelimit_api: str = "600 per minute"
+    # Strict-Transport-Security max-age, sent when base_url is https (always in production).
+    hsts_seconds: int = 31536000
+    # Retention periods per record type: config/retention.toml (portal.privacy.retention).
+    retention_file: str = "config/retention.toml"
+
 
     @property
     def is_production(self) -> bool:
@@ -143,3 +163,16 @@ def validate(settings: Settings) -> None:
         for name in ("sp_cert_file", "sp_key_file", "idp_metadata_file"):
             if not getattr(settings, name):
                 raise SettingsError(f"production needs {name}")
+        if not settings.document_key:
+            raise SettingsError("production needs ESOCIAL_DOCUMENT_KEY: documents are encrypted at rest")
+        if not settings.session_cookie_secure:
+            raise SettingsError("production sends the session cookie over HTTPS only (session_cookie_secure)")
+    _check_upload_dir(settings)
+
+
+def _check_upload_dir(settings: Settings) -> None:
+    """Uploaded documents live outside anything the web server serves."""
+    uploads = settings.resolve(settings.upload_dir).resolve()
+    for served in (ROOT / "static", ROOT / "templates"):
+        if uploads == served.resolve() or served.resolve() in uploads.parents:
+            raise SettingsError("upload_dir must be outside the web root (static/, templates/)")

@@ -20,7 +20,6 @@ from portal.core.db import db
 
 # Write last_seen_at at most this often, so reading pages is not a write each time.
 _TOUCH_EVERY = dt.timedelta(seconds=60)
-ABSOLUTE_LIFETIME = dt.timedelta(hours=12)
 
 
 def load_user(session_id: str) -> Account | None:
@@ -28,9 +27,13 @@ def load_user(session_id: str) -> Account | None:
     if login is None or login.ended_at is not None:
         return None
     now = clock.now()
-    idle = dt.timedelta(minutes=current_app.config["ESOCIAL"].session_idle_minutes)
-    if now - login.last_seen_at > idle or now - login.created_at > ABSOLUTE_LIFETIME:
+    settings = current_app.config["ESOCIAL"]
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    absolute = dt.timedelta(hours=settings.session_absolute_hours)
+    if now - login.last_seen_at > idle or now - login.created_at > absolute:
         login.ended_at = now
+        audit.record(db.session, "session_expired", actor_idnp=login.account.idnp, subject_idnp=login.account.idnp,
+                     reason="idle" if now - login.last_seen_at > idle else "absolute")
         db.session.commit()
         return None
     if now - login.last_seen_at > _TOUCH_EVERY:

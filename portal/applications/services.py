@@ -7,8 +7,8 @@ application's ``applicant`` is whom it is for.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -187,9 +187,13 @@ def add_document(session: Session, application: Application, *, actor: Account, 
     if sniffed is None:
         raise DomainError(_l("The file must be a PDF, JPEG or PNG."))
     content_type, suffix = sniffed
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(16) + suffix
-    (upload_dir / key).write_bytes(data)
+    from portal.core import vault  # encrypted at rest, outside the web root
+
+    store = vault.current()
+    if upload_dir is not None and Path(upload_dir) != store.directory:
+        store = dataclasses.replace(store, directory=Path(upload_dir))
+    key = store.new_name(suffix)
+    store.put(key, data)
     for old in [d for d in application.documents if d.kind == kind]:
         session.delete(old)
     document = Document(application=application, kind=kind, filename=Path(filename or "document").name[:255],
@@ -321,6 +325,13 @@ def record_document_download(session: Session, claim: Claim, document: Document,
     _require_agency(claim, actor)
     audit.record(session, "document_downloaded", actor_idnp=actor.idnp,
                  subject_idnp=claim.application.applicant.idnp, object_type="document", object_id=document.ref)
+
+
+def record_own_document_download(session: Session, application: Application, document: Document, *,
+                                 actor: Account) -> None:
+    """The applicant (or whoever filled the application in) downloads a document: logged like any reading."""
+    audit.record(session, "document_downloaded", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
+                 object_type="document", object_id=document.ref, application=application.ref)
 
 
 def open_case(session: Session, claim: Claim, *, actor: Account) -> None:

@@ -95,6 +95,6 @@ def document(ref: str, doc_ref: str):
     claim = queries.claim_for_staff(db.session, ref, _agencies())
     doc = queries.document_of(claim.application, doc_ref)
     services.record_document_download(db.session, claim, doc, actor=current_user)
-    settings = current_app.config["ESOCIAL"]
-    return send_file(settings.resolve(settings.upload_dir) / doc.storage_key, mimetype=doc.content_type,
-                     as_attachment=True, download_name=doc.filename)
+    from portal.core import vault  # decrypted in memory; stored encrypted outside the web root
+
+    return vault.serve(doc)

@@ -16,7 +16,7 @@ from flask_login import current_user
 from portal.applications import prefill, queries, services
 from portal.applications import steps as steps_mod
 from portal.citizen import forms, viewmodels
-from portal.core import clock
+from portal.core import clock, vault
 from portal.core.db import db
 from portal.core.errors import DomainError
 from portal.core.security import citizen, public
@@ -247,6 +247,5 @@ def answer(ref: str):
 def document(ref: str, doc_ref: str):
     application = queries.application_for_citizen(db.session, ref, current_user)
     doc = queries.document_of(application, doc_ref)
-    settings = current_app.config["ESOCIAL"]
-    return send_file(settings.resolve(settings.upload_dir) / doc.storage_key, mimetype=doc.content_type,
-                     as_attachment=True, download_name=doc.filename)
+    services.record_own_document_download(db.session, application, doc, actor=current_user)
+    return vault.serve(doc)  # decrypted in memory; stored encrypted outside the web root
