@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYBABEL := $(VENV)/bin/pybabel
-# Debian packages: xmlsec1 (the development IdP signs with it), chromium (browser tests).
-DEBS   := xmlsec1 chromium
+# Debian packages: xmlsec1 (the development IdP signs with it), chromium (browser tests),
+# fonts-dejavu-core (the fonts embedded in decision letters).
+DEBS   := xmlsec1 chromium fonts-dejavu-core
 
 .PHONY: run test setup system-packages translations extract-messages clean
 
@@ -20,6 +21,7 @@ system-packages:
 	@missing=""; \
 	command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from devstack.demo_people import STAFF
 from portal.accounts.models import RoleAssignment
+from portal.routing import services as routing_services
 
 
 def seed(session: Session) -> int:
@@ -23,4 +24,5 @@ def seed(session: Session) -> int:
             if exists is None:
                 session.add(RoleAssignment(idnp=person.idnp, role=role, agency_code=agency, granted_by="demo"))
                 added += 1
+    routing_services.seed(session)  # version 1 of the routing rules, if the migration did not write it
     return added

@@ -104,6 +104,39 @@ STAFF = (
                      "en": "System administrator, Ministry of Labour and Social Protection"},
         roles=(("sysadmin", None),),
     ),
+    # The back office's other roles (portal/backoffice): a second worker, a supervisor of another agency,
+    # an agency administrator and a ministry analyst.
+    DemoPerson(
+        idnp="2005001000501", first_name="Ana", last_name="Moraru", birth_date="1989-04-22", gender=2,
+        email="ana.moraru@atas-centru.gov.md", phone="+37369100501", language="ro", raion="criuleni",
+        description={"ro": "Asistentă socială, ATAS Centru (examinează contestațiile)",
+                     "ru": "Социальный работник, ТАСП Центр (рассматривает обжалования)",
+                     "en": "Case worker, ATAS Centru (reviews appeals)"},
+        roles=(("case_worker", "ATAS-CENTRU"),),
+    ),
+    DemoPerson(
+        idnp="2005001000512", first_name="Nicolae", last_name="Ciobanu", birth_date="1972-02-09", gender=1,
+        email="nicolae.ciobanu@atas-nordest.gov.md", phone="+37369100512", language="ru", raion="drochia",
+        description={"ro": "Șef de secție, ATAS Nord-Est", "ru": "Руководитель отдела, ТАСП Северо-Восток",
+                     "en": "Supervisor, ATAS Nord-Est"},
+        roles=(("supervisor", "ATAS-NORD-EST"), ("case_worker", "ATAS-NORD-EST")),
+    ),
+    DemoPerson(
+        idnp="2005001000523", first_name="Irina", last_name="Popa", birth_date="1981-10-27", gender=2,
+        email="irina.popa@atas-centru.gov.md", phone="+37369100523", language="ro", raion="ialoveni",
+        description={"ro": "Administratoare, ATAS Centru (regulile de repartizare)",
+                     "ru": "Администратор, ТАСП Центр (правила распределения)",
+                     "en": "Agency administrator, ATAS Centru (routing rules)"},
+        roles=(("agency_admin", "ATAS-CENTRU"),),
+    ),
+    DemoPerson(
+        idnp="2005001000534", first_name="Dumitru", last_name="Rotaru", birth_date="1984-08-14", gender=1,
+        email="dumitru.rotaru@social.gov.md", phone="+37369100534", language="en", raion="chisinau",
+        description={"ro": "Analist, Ministerul Muncii și Protecției Sociale (doar cifre)",
+                     "ru": "Аналитик, Министерство труда и социальной защиты (только цифры)",
+                     "en": "Analyst, Ministry of Labour and Social Protection (figures only)"},
+        roles=(("analyst", None),),
+    ),
 )
 
 EVERYONE = CITIZENS + STAFF

@@ -22,6 +22,8 @@ BLUEPRINTS = (
     "portal.citizen.views",
     "portal.backoffice.views",
     "portal.notifications.views",
+    "portal.decisions.views",
+    "portal.casefiles.views",
     "portal.notifications.admin",
     "portal.assessment.views",
     "portal.audit.cli",

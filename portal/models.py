@@ -7,3 +7,7 @@ from portal.assessment.models import ClaimAssessment, ClaimKey, RiskFlag  # noqa
 from portal.notifications.models import Notification, NotificationAttempt, Reminder  # noqa: F401
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.privacy.models import Consent  # noqa: F401
+from portal.routing.models import RoutingRuleVersion  # noqa: F401
+from portal.backoffice.models import AgencyCase, CaseTransfer  # noqa: F401
+from portal.decisions.models import Appeal, Decision  # noqa: F401
+from portal.casefiles.models import CaseFile, CaseNote, HomeVisit, NeedsAssessment, PlanItem, Referral  # noqa: F401

@@ -183,7 +183,8 @@ def test_case_worker_sees_only_their_agency_and_decides(app, client, make_accoun
                                           data={"csrf_token": csrf(page), "decision": "rejected", "reason": ""})
     assert rejected_without_reason.status_code == 400
     approved = worker.post(f"/backoffice/cases/{claim_ref}/decide",
-                           data={"csrf_token": csrf(page), "decision": "approved", "reason": "Venit sub VLMG."})
+                           data={"csrf_token": csrf(page), "decision": "approved", "reason": "Venit sub VLMG.",
+                                 "amount": "1450.00"})  # the amount and its letter: portal.decisions
     assert approved.status_code == 303
 
     final = client.get(f"/applications/{ref}").get_data(as_text=True)

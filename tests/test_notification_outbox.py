@@ -19,6 +19,12 @@ EXAMPLES = {
     "decision_made": {"number": "2025-000123", "benefit": "cold_season_aid", "decision": "rejected",
                       "reason": "The household income is above the threshold."},
     "status_changed": {"number": "2025-000123", "benefit": "birth_allowance", "status": "in_review"},
+    # The back office's notices (portal.backoffice, portal.decisions).
+    "case_transferred": {"number": "2025-000123", "benefit": "social_aid", "agency": "ATAS-NORD-EST",
+                         "reason": "The family moved to Soroca."},
+    "case_overdue": {"number": "2025-000123", "benefits": ["social_aid"], "agency": "ATAS-CENTRU",
+                     "due_on": "2025-02-27", "case_ref": "CaSeReF"},
+    "appeal_assigned": {"number": "2025-000123", "benefit": "social_aid", "case_ref": "CaSeReF"},
 }
 
 

@@ -69,6 +69,8 @@ class Claim(Base):
     agency_code: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(32), default="submitted", index=True)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # The agency's case this claim belongs to (portal.backoffice.models.AgencyCase): one per agency per application.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("agency_case.id"), index=True)
     # The worst open cross-check flag (portal.assessment): 0 none, 1 low, 2 medium, 3 high; orders the queues.
     risk_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
     decision_reason: Mapped[str | None] = mapped_column(Text)

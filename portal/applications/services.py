@@ -26,7 +26,7 @@ from portal.catalogue import Catalogue, load_catalogue
 from portal.core import clock
 from portal.core.errors import DomainError, InvalidTransition, NotAllowed
 from portal.notifications.services import notify
-from portal.routing.rules import NoRoute, route
+from portal.routing.rules import NoRoute
 
 
 @lru_cache(maxsize=1)
@@ -258,12 +258,12 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     issues = problems(application, clock.today())
     if issues:
         raise DomainError(issues[0][1])
-    agencies = {}
-    for code in application.benefits:
-        try:
-            agencies[code] = route(code, application.raion_code)
-        except NoRoute:
-            raise DomainError(_l("We cannot tell which agency handles your application. Contact the help line."))
+    from portal.routing.services import route_application  # the rules in force, as administrators keep them
+
+    try:
+        agencies = route_application(session, application)
+    except NoRoute:
+        raise DomainError(_l("We cannot tell which agency handles your application. Contact the help line."))
     now = clock.now()
     # Compare-and-set: only one of two simultaneous submits moves the draft.
     result = session.execute(
@@ -280,6 +280,9 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     for code in application.benefits:
         claim = Claim(application=application, benefit_code=code, agency_code=agencies[code], status=st.SUBMITTED)
         session.add(claim)
+    from portal.backoffice import cases as agency_cases
+
+    agency_cases.open_cases(session, application)  # one case per responsible agency
     from portal.assessment import services as eligibility  # results kept with each claim, cross-checks, risk
 
     eligibility.at_submission(session, application, actor=actor)
@@ -352,12 +355,17 @@ def request_information(session: Session, claim: Claim, *, actor: Account, quest
     if not question:
         raise DomainError(_l("Write what the applicant must tell or send you."))
     _move(session, claim, st.INFO_REQUESTED, actor=actor, party=st.STAFF, note=question)
+    from portal.backoffice import cases as agency_cases
+
+    agency_cases.on_info_requested(session, claim)  # the deadline pauses while the citizen is asked
     notify(session, claim.application.applicant, "info_requested",
            {"number": claim.application.number, "benefit": claim.benefit_code, "question": question},
            application=claim.application)
 
 
-def decide(session: Session, claim: Claim, *, actor: Account, decision: str, reason: str) -> None:
+def decide(session: Session, claim: Claim, *, actor: Account, decision: str, reason: str,
+           notice: dict | None = None) -> None:
+    """Approve or reject a claim. ``notice``: more params for the decision notice (the letter's address)."""
     _require_agency(claim, actor)
     if decision not in (st.APPROVED, st.REJECTED):
         raise DomainError(_l("Choose approve or reject."))
@@ -371,7 +379,10 @@ def decide(session: Session, claim: Claim, *, actor: Account, decision: str, rea
                  object_type="claim", object_id=claim.ref, decision=decision)
     notify(session, claim.application.applicant, "decision_made",
            {"number": claim.application.number, "benefit": claim.benefit_code, "decision": decision,
-            "reason": reason}, application=claim.application)
+            "reason": reason, **(notice or {})}, application=claim.application)
+    from portal.backoffice import cases as agency_cases
+
+    agency_cases.on_decided(session, claim)
 
 
 def answer_information(session: Session, application: Application, *, actor: Account, answer: str) -> list[Claim]:
@@ -382,8 +393,11 @@ def answer_information(session: Session, application: Application, *, actor: Acc
     waiting = [c for c in application.claims if c.status == st.INFO_REQUESTED]
     if not waiting:
         raise DomainError(_l("Nobody is waiting for an answer on this application."))
+    from portal.backoffice import cases as agency_cases
+
     for claim in waiting:
         _move(session, claim, st.INFO_PROVIDED, actor=actor, party=st.APPLICANT, note=answer[:4000])
+        agency_cases.on_info_provided(session, claim)
     audit.record(session, "information_provided", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
                  object_type="application", object_id=application.ref)
     return waiting

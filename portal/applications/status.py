@@ -16,6 +16,7 @@ INFO_REQUESTED = "info_requested"
 INFO_PROVIDED = "info_provided"
 APPROVED = "approved"
 REJECTED = "rejected"
+APPEALED = "appealed"  # the citizen contests the decision; another worker reviews it
 
 STAFF = "staff"
 APPLICANT = "applicant"
@@ -33,6 +34,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (INFO_PROVIDED, INFO_REQUESTED): STAFF,
     (INFO_PROVIDED, APPROVED): STAFF,
     (INFO_PROVIDED, REJECTED): STAFF,
+    (APPROVED, APPEALED): APPLICANT,
+    (REJECTED, APPEALED): APPLICANT,
+    (APPEALED, APPROVED): STAFF,
+    (APPEALED, REJECTED): STAFF,
 }
 
 FINAL = frozenset({APPROVED, REJECTED})
@@ -47,6 +52,8 @@ LABELS = {
     INFO_PROVIDED: _l("Information sent"),
     APPROVED: _l("Approved"),
     REJECTED: _l("Rejected"),
+    APPEALED: _l("Appeal under review"),
+    "transferred": _l("Sent to another agency"),
 }
 
 

@@ -259,4 +259,8 @@ class StatusView:
                 benefit=benefit, status_label=st.label(e.to_status), note=e.note,
                 by_agency=e.claim is not None and e.actor_id != application.applicant_id))
         self.waiting_for_answer = any(c.status == st.INFO_REQUESTED for c in self.claims)
+        # The latest decision on each claim, with its letter and whether it can be appealed (portal.decisions).
+        from portal.decisions.queries import decision_links
+
+        self.decisions = decision_links(application)
         self.submitted_at = format_datetime(application.submitted_at, format="medium") if application.submitted_at else None

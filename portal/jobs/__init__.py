@@ -26,6 +26,7 @@ log = logging.getLogger("esocial.jobs")
 
 # Modules whose import registers sweeps.
 TASK_MODULES: list[str] = [
+    "portal.backoffice.tasks",
     "portal.assessment.tasks",
 ]
 

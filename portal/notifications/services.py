@@ -39,6 +39,10 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "info_requested": frozenset({"number", "benefit", "question"}),
     "decision_made": frozenset({"number", "benefit", "decision"}),
     "status_changed": frozenset({"number", "benefit", "status"}),
+    # The back office (portal.backoffice, portal.decisions).
+    "case_transferred": frozenset({"number", "benefit", "agency"}),
+    "case_overdue": frozenset({"number", "benefits", "agency", "due_on", "case_ref"}),
+    "appeal_assigned": frozenset({"number", "benefit", "case_ref"}),
 }
 DECISIONS = ("approved", "rejected")
 
@@ -174,7 +178,29 @@ def _context(n: Notification, language: str, base_url: str, timezone: str | None
         m["decision"] = app_status.label(p["decision"])
     if p.get("status"):
         m["status"] = app_status.label(p["status"])
+    _backoffice_context(m, p, language, base_url)
     return m
+
+
+def _backoffice_context(m: dict, p: dict, language: str, base_url: str) -> None:
+    """Words for the back office's params: the agency's name, dates, the letter and the case links."""
+    from datetime import date as _date
+
+    from portal.routing.reference import territory
+
+    base = base_url.rstrip("/")
+    if p.get("agency"):
+        agency = territory().agencies.get(p["agency"])
+        m["agency"] = agency.name_in(language) if agency else p["agency"]
+    for key in ("due_on", "appeal_until"):
+        if p.get(key):
+            m[key] = format_date(_date.fromisoformat(p[key]), "long", locale=language)
+    if p.get("letter_path"):
+        m["letter_link"] = f"{base}{p['letter_path']}"
+    if p.get("case_ref"):
+        m["case_link"] = f"{base}/backoffice/cases/{p['case_ref']}"
+        if not m.get("link"):
+            m["link"] = m["case_link"]
 
 
 def render(n: Notification, *, base_url: str | None = None, timezone: str | None = None, name: str = "",

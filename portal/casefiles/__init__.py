@@ -1,0 +1,1 @@
+"""Case management for vulnerable households: one case file per household."""

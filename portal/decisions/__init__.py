@@ -1,0 +1,1 @@
+"""Decisions on claims, their letters (PDF) and appeals."""

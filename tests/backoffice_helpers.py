@@ -1,0 +1,57 @@
+"""Helpers for the back office tests: submitted applications without the form, staff with roles."""
+from __future__ import annotations
+
+import re
+
+from portal.accounts.models import Account, RoleAssignment
+from portal.applications.models import Application, Claim, Evidence
+from portal.backoffice import cases
+from portal.core import clock
+from portal.core.idnp import make_idnp
+from portal.routing.rules import route
+
+_counter = iter(range(1, 10**6))
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def person(session, first="Ion", last="Popescu", idnp=None, language="ro", email="p@example.md", phone=None):
+    account = Account(idnp=idnp or make_idnp(f"2009{next(_counter):08d}"), first_name=first, last_name=last,
+                      email=email, phone=phone, language=language)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def staff(session, first, last, *roles, idnp=None):
+    """An account with ``roles``: (role, agency) pairs."""
+    account = person(session, first, last, idnp=idnp, email=f"{first.lower()}@agency.gov.md")
+    for role, agency in roles:
+        session.add(RoleAssignment(idnp=account.idnp, role=role, agency_code=agency))
+    session.flush()
+    session.refresh(account)
+    return account
+
+
+def submitted(session, applicant, benefits, raion="ialoveni", language="ro", submitted_at=None, members=None):
+    """An application as ``submit`` leaves it: claims routed by the seed rules, one case per agency."""
+    application = Application(applicant=applicant, created_by=applicant, benefits=list(benefits), language=language,
+                              raion_code=raion, status="submitted", submitted_at=submitted_at or clock.now(),
+                              answers={}, contact_email=applicant.email)
+    session.add(application)
+    session.flush()
+    application.number = f"ES-2026-{application.id:07d}"
+    session.add(Evidence(application=application, item="household", source="rsp", status="fetched",
+                         payload={"members": members or [
+                             {"idnp": applicant.idnp, "first_name": applicant.first_name,
+                              "last_name": applicant.last_name, "birth_date": "1980-01-01", "relation": "applicant"}]},
+                         fetched_at=clock.now()))
+    for code in benefits:
+        session.add(Claim(application=application, benefit_code=code, agency_code=route(code, raion),
+                          status="submitted"))
+    session.flush()
+    session.refresh(application, ["claims"])
+    cases.open_cases(session, application)
+    return application
