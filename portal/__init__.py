@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "portal.citizen.views",
     "portal.backoffice.views",
     "portal.notifications.views",
+    "portal.ops.views",
     "portal.decisions.views",
     "portal.casefiles.views",
     "portal.notifications.admin",

@@ -74,6 +74,12 @@ class Settings:
 
     session_cookie_secure: bool = False
     session_idle_minutes: int = 30
+
+    # Redis (production shape): the background job queue (RQ) and anything else shared between processes.
+    # "" = none: the embedded default runs background work in threads.  Example: redis://127.0.0.1:6379/0
+    redis_url: str = ""
+    # /metrics answers only with "Authorization: Bearer <metrics_token>" when set ("" = open; keep it internal).
+    metrics_token: str = ""
     # A login session ends this long after login, however active (portal.accounts.sessions).
     session_absolute_hours: int = 12
 

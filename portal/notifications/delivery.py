@@ -46,6 +46,7 @@ from portal.core.db import db, session_scope
 from portal.notifications.channels import Channel, DeliveryError, channels_for
 from portal.notifications.models import Notification, NotificationAttempt
 from portal.notifications.services import render_for
+from portal.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ def _finish(lease: Lease, error: DeliveryError | None, provider_ref: str | None 
                 log.warning("notification %s: attempt %s failed after its claim was taken back", n.id,
                             lease.attempt_id)
                 status = "skipped"
+        metrics.notification_outcome(n.channel, status)
         return status
 
 
@@ -256,6 +258,39 @@ def deliver_pending(app_or_settings: Flask | Settings, limit: int = 100, *,
             for channel in channels.values():
                 channel.close()
     return stats
+
+
+def deliver_one(app_or_settings: Flask | Settings, notification_id: int, *,
+                channels: dict[str, Channel] | None = None) -> str:
+    """Send one notification if it is due and nobody else has claimed it: ``sent``, ``failed``, ``dead``,
+    or ``skipped`` (not due, already taken, or a channel this worker does not have).
+
+    The unit of work of the production queue (one job per row, so several workers send in parallel);
+    safe to call twice for the same row.
+    """
+    app, settings = _resolve(app_or_settings)
+    own = channels is None
+    channels = channels_for(settings) if own else channels
+    try:
+        with session_scope() as s:
+            channel = s.scalar(select(Notification.channel).where(Notification.id == notification_id))
+        lease = claim(notification_id) if channel in channels else None
+        if lease is None:
+            return "skipped"
+        return _attempt(app, channels, notification_id, lease)
+    finally:
+        if own:
+            for ch in channels.values():
+                ch.close()
+
+
+def due_ids(limit: int = 1000, channels: tuple[str, ...] = ("email", "sms")) -> list[tuple[int, int]]:
+    """``(id, attempts)`` of due e-mail and SMS rows, oldest first: what the queue's fan-out enqueues."""
+    with session_scope() as s:
+        return [(row.id, row.attempts or 0) for row in s.execute(
+            select(Notification.id, Notification.attempts)
+            .where(Notification.channel.in_(list(channels)), *_due(clock.now()))
+            .order_by(Notification.id).limit(limit))]
 
 
 def recover_stuck(older_than: dt.timedelta = STUCK_AFTER) -> int:

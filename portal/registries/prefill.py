@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from portal.core import clock
+from portal.core import clock, correlation
+from portal.ops import metrics
 from portal.registries.client import (
     Purpose,
     Record,
@@ -95,9 +95,11 @@ def _ask(client: RegistryClient, registry: str, service: str, idnp: str, purpose
         record = client.fetch(registry, service, idnp, purpose, correlation_id=cid, params=params)
         return _Outcome(record=record, finished_at=clock.now())
     except RegistryError as exc:
+        metrics.registry_error(registry, exc.code)
         return _Outcome(error=exc, finished_at=clock.now())
     except Exception as exc:  # a bug must not stop the citizen: log it, keep nothing
         log.exception("registry query %s/%s failed unexpectedly (id=%s)", registry, service, cid)
+        metrics.registry_error(registry, "internal")
         return _Outcome(error=RegistryError(str(exc), registry=registry, service=service, correlation_id=cid,
                                             code="internal"), finished_at=clock.now())
 
@@ -164,7 +166,8 @@ def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, 
     """
     today = today or clock.today()
     period = income_period(today)
-    base = purpose.correlation_id or uuid.uuid4().hex
+    # Without an id of its own, the queries carry the request's (or job's) correlation id as their stem.
+    base = purpose.correlation_id or correlation.child()
     cids = {item: f"{base}-{item}" for item in items}
     results: dict[str, ItemResult] = {}
 

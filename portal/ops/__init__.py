@@ -1,0 +1,1 @@
+"""Operations: correlation ids, request metrics, readiness and the Prometheus endpoint."""
