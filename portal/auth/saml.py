@@ -20,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
+from lxml import etree
+
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
@@ -44,6 +46,8 @@ _BINDINGS = {POST: C.BINDING_HTTP_POST, REDIRECT: C.BINDING_HTTP_REDIRECT}
 # MPass: IssueInstant within 10 minutes; a little tolerance for clocks running ahead.
 MAX_MESSAGE_AGE = dt.timedelta(minutes=10)
 MAX_CLOCK_SKEW = dt.timedelta(minutes=3)
+# An assertion past its NotOnOrAfter is refused after this much tolerance for the IdP's clock.
+VALIDITY_SKEW = dt.timedelta(seconds=60)
 
 ALLOWED_SIGNATURE_METHODS = frozenset({C.RSA_SHA256, C.RSA_SHA384, C.RSA_SHA512})
 ALLOWED_DIGEST_METHODS = frozenset({C.SHA256, C.SHA384, C.SHA512})
@@ -67,8 +71,8 @@ _VALIDATION_REASONS = {
     **dict.fromkeys((_V.WRONG_ISSUER, _V.ISSUER_MULTIPLE_IN_RESPONSE, _V.ISSUER_NOT_FOUND_IN_ASSERTION),
                     "wrong_issuer"),
     _V.WRONG_INRESPONSETO: "wrong_in_response_to",
-    **dict.fromkeys((_V.ASSERTION_EXPIRED, _V.ASSERTION_TOO_EARLY, _V.SESSION_EXPIRED, _V.RESPONSE_EXPIRED),
-                    "expired"),
+    **dict.fromkeys((_V.ASSERTION_EXPIRED, _V.SESSION_EXPIRED, _V.RESPONSE_EXPIRED), "expired"),
+    _V.ASSERTION_TOO_EARLY: "not_yet_valid",
     _V.WRONG_SUBJECTCONFIRMATION: "bad_subject_confirmation",
     **dict.fromkeys((_V.STATUS_CODE_IS_NOT_SUCCESS, _V.MISSING_STATUS, _V.MISSING_STATUS_CODE), "not_success"),
     **dict.fromkeys((_V.NO_NAMEID, _V.EMPTY_NAMEID), "missing_name_id"),
@@ -315,9 +319,13 @@ class ServiceProvider:
 
     # ------------------------------------------------------------ outgoing
 
-    def authn_request(self, *, lang: str | None = None, relay_state: str | None = None) -> OutgoingMessage:
-        """A signed AuthnRequest: ``<NameIDPolicy AllowCreate="true"/>`` without Format, as MPass asks."""
-        request = OneLogin_Saml2_Authn_Request(self.saml_settings, force_authn=False, is_passive=False,
+    def authn_request(self, *, lang: str | None = None, relay_state: str | None = None,
+                      force_authn: bool = False) -> OutgoingMessage:
+        """A signed AuthnRequest: ``<NameIDPolicy AllowCreate="true"/>`` without Format, as MPass asks.
+
+        ``force_authn``: MPass must authenticate the person again even if it has a session (a CUPS visitor
+        logging in on the computer where the specialist is logged in)."""
+        request = OneLogin_Saml2_Authn_Request(self.saml_settings, force_authn=force_authn, is_passive=False,
                                                set_nameid_policy=True)
         root = OneLogin_Saml2_XML.to_etree(request.get_xml())
         for policy in OneLogin_Saml2_XML.query(root, "/samlp:AuthnRequest/samlp:NameIDPolicy"):
@@ -370,6 +378,56 @@ class ServiceProvider:
         value = root.get("InResponseTo")
         return value or None
 
+    @staticmethod
+    def check_structure(saml_response: str) -> None:
+        """The portal's own checks on the shape of a Response, before python3-saml reads it.
+
+        MPass sends exactly one Response with one Assertion, each with one enveloped signature whose single
+        Reference names its parent.  Anything else is refused here, whatever a signature library would make of
+        it: a DTD or entity (``dtd_forbidden``); a second or nested Assertion, an encrypted one, an Extensions or
+        ds:Object hiding signed content, a signature that references another element, a duplicated ID, a
+        comment or processing instruction (a comment inside a NameID splits its text) (``unexpected_structure``).
+        """
+        try:
+            raw = OneLogin_Saml2_Utils.b64decode(saml_response)
+        except Exception as exc:  # noqa: BLE001
+            raise SamlRefused("malformed_response", "base64") from exc
+        lowered = raw.lower()
+        if b"<!doctype" in lowered or b"<!entity" in lowered:
+            raise SamlRefused("dtd_forbidden")
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                                 huge_tree=False, remove_comments=False, remove_pis=False)
+        try:
+            tree = etree.fromstring(raw, parser=parser).getroottree()
+        except etree.XMLSyntaxError as exc:
+            raise SamlRefused("malformed_response", "xml") from exc
+        if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+            raise SamlRefused("dtd_forbidden")
+        root = tree.getroot()
+        if root.tag != "{%s}Response" % C.NS_SAMLP:
+            raise SamlRefused("unexpected_structure", "not a Response")
+        for node in root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity):
+            raise SamlRefused("unexpected_structure", "comment, entity or processing instruction")
+        assertions = root.findall(".//{%s}Assertion" % C.NS_SAML)
+        if len(assertions) != 1 or assertions[0].getparent() is not root:
+            raise SamlRefused("unexpected_structure", "exactly one Assertion, a child of the Response")
+        if root.findall(".//{%s}EncryptedAssertion" % C.NS_SAML) or root.findall(".//{%s}Object" % C.NS_DS) \
+                or root.findall(".//{%s}Extensions" % C.NS_SAMLP):
+            raise SamlRefused("unexpected_structure", "encrypted assertion, Object or Extensions")
+        ids = [e.get("ID") for e in root.iter() if isinstance(e.tag, str) and e.get("ID") is not None]
+        if len(ids) != len(set(ids)):
+            raise SamlRefused("unexpected_structure", "duplicated ID")
+        assertion = assertions[0]
+        signatures = root.findall(".//{%s}Signature" % C.NS_DS)
+        for signature in signatures:
+            parent = signature.getparent()
+            references = signature.findall("./{%s}SignedInfo/{%s}Reference" % (C.NS_DS, C.NS_DS))
+            if parent not in (root, assertion) or len(references) != 1 \
+                    or references[0].get("URI") != "#" + (parent.get("ID") or "\0"):
+                raise SamlRefused("unexpected_structure", "a signature that does not sign its parent")
+        if sorted(s.getparent() is root for s in signatures) != [False, True]:
+            raise SamlRefused("unsigned", "the Response and its Assertion must each carry one signature")
+
     def verify_response(self, saml_response: str, *, request_id: str, now: dt.datetime) -> VerifiedAssertion:
         """Validate a Response posted to the ACS as the answer to our AuthnRequest ``request_id``.
 
@@ -379,6 +437,7 @@ class ServiceProvider:
         IssueInstant within 10 minutes, a SessionIndex, a Destination and a bearer confirmation that
         names our ACS with a NotOnOrAfter.
         """
+        self.check_structure(saml_response)
         request_data = self._request_data(ACS_PATH, post={"SAMLResponse": saml_response})
         try:
             # What OneLogin_Saml2_Auth.process_response does, keeping python3-saml's error code for the audit.
@@ -404,6 +463,15 @@ class ServiceProvider:
         if not any(c.get("Recipient") == acs and c.get("NotOnOrAfter") and c.get("InResponseTo") == request_id
                    for c in confirmations):
             raise SamlRefused("bad_subject_confirmation")
+
+        # python3-saml allows five minutes of clock drift on validity periods; the portal allows less.
+        periods = response._query_assertion("/saml:Conditions") + list(confirmations)  # noqa: SLF001
+        for period in periods:
+            not_before, not_after = _parse_instant(period.get("NotBefore")), _parse_instant(period.get("NotOnOrAfter"))
+            if not_before is not None and now < not_before - MAX_CLOCK_SKEW:
+                raise SamlRefused("not_yet_valid", not_before.isoformat())
+            if not_after is not None and now >= not_after + VALIDITY_SKEW:
+                raise SamlRefused("expired", not_after.isoformat())
 
         issue_instant = _parse_instant(root.get("IssueInstant"))
         assertion_epoch = response.get_assertion_issue_instant()

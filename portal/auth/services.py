@@ -31,6 +31,9 @@ from portal.core.idnp import is_person_idnp
 
 AUTHN = "authn"
 LOGOUT = "logout"
+# A CUPS visitor logging in on the centre's computer to identify themselves (portal.assisted): the answer
+# identifies the visitor for the specialist's open visit and opens no login session.
+VISITOR = "visitor"
 
 # Seen message ids are kept well beyond the 10 minutes in which a message can be accepted at all.
 SEEN_RETENTION = dt.timedelta(hours=1)
@@ -49,6 +52,8 @@ MESSAGES = {
                           "button."),
     "expired": _l("The answer from MPass has expired. Check that your device shows the right date and time, "
                   "then start again with the “Log in with MPass” button."),
+    "not_yet_valid": _l("The answer from MPass is not valid yet. Check that your device shows the right date and "
+                        "time, then start again with the “Log in with MPass” button."),
     "issued_in_future": _l("The answer from MPass has expired. Check that your device shows the right date and "
                            "time, then start again with the “Log in with MPass” button."),
     "not_a_person_idnp": _l("MPass did not give eSocial a personal identification number (IDNP), which eSocial "
@@ -130,7 +135,7 @@ def _pending(request_id: str | None, kind: str, *, now: dt.datetime, timeout: dt
     if not request_id:
         raise refused("no_in_response_to")
     pending = db.session.get(SamlRequest, request_id) if len(request_id) <= 128 else None
-    if pending is None or pending.kind != kind:
+    if pending is None or pending.kind not in ((kind, VISITOR) if kind == AUTHN else (kind,)):
         raise refused("unknown_request", request_id[:64])
     if pending.used_at is not None:
         raise refused("request_used", request_id[:64])
@@ -174,10 +179,21 @@ def begin_login(sp: ServiceProvider, *, next_url: str | None, default_return: st
     return message
 
 
+def begin_visitor_identification(sp: ServiceProvider, *, return_to: str, lang: str | None, now: dt.datetime,
+                                 timeout: dt.timedelta) -> OutgoingMessage:
+    """A signed AuthnRequest (ForceAuthn) for a CUPS visitor; its answer identifies them, logs nobody in."""
+    purge_expired(now=now, timeout=timeout)
+    message = sp.authn_request(lang=lang, force_authn=True)
+    db.session.add(SamlRequest(id=message.id, kind=VISITOR, return_to=safe_return_to(return_to), created_at=now))
+    return message
+
+
 @dataclass(frozen=True)
 class VerifiedLogin:
     assertion: VerifiedAssertion
     return_to: str | None
+    kind: str = AUTHN
+    request_id: str | None = None
 
 
 def verify_login(sp: ServiceProvider, saml_response: str | None, *, now: dt.datetime,
@@ -188,6 +204,10 @@ def verify_login(sp: ServiceProvider, saml_response: str | None, *, now: dt.date
     """
     if not saml_response:
         raise LoginRefused("no_response")
+    try:
+        sp.check_structure(saml_response)  # DTDs, wrapping, comments: refused before anything reads the message
+    except SamlRefused as exc:
+        raise LoginRefused(exc.reason, exc.detail) from exc
     request_id = sp.peek_in_response_to(saml_response)
     pending = _pending(request_id, AUTHN, now=now, timeout=timeout, refused=LoginRefused)
     try:
@@ -198,7 +218,7 @@ def verify_login(sp: ServiceProvider, saml_response: str | None, *, now: dt.date
         raise LoginRefused("not_a_person_idnp")
     _consume(pending.id, now=now, refused=LoginRefused)
     remember_once([assertion.response_id, assertion.assertion_id], now=now, refused=LoginRefused)
-    return VerifiedLogin(assertion=assertion, return_to=pending.return_to)
+    return VerifiedLogin(assertion=assertion, return_to=pending.return_to, kind=pending.kind, request_id=pending.id)
 
 
 def account_attributes(assertion: VerifiedAssertion, languages: tuple[str, ...]) -> dict:
