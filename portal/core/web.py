@@ -46,6 +46,14 @@ def _commit(response):
 
 
 def _security_headers(response):
+    from flask import current_app
+
+    settings = current_app.config["ESOCIAL"]
+    if settings.base_url.startswith("https://") and settings.hsts_seconds:
+        response.headers.setdefault("Strict-Transport-Security",
+                                    f"max-age={settings.hsts_seconds}; includeSubDomains")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -65,6 +73,9 @@ def _form_targets() -> str:
 
 
 def init_app(app: Flask) -> None:
+    from portal.core import limits
+
+    limits.init_app(app)
     app.register_blueprint(bp)
     app.after_request(_commit)
     app.after_request(_security_headers)
@@ -101,6 +112,17 @@ def init_app(app: Flask) -> None:
     def _too_large(e):
         return render_template("errors/error.html", code=413, title=_l("The file is too large"),
                                message=_l("Files can be up to 5 MB. Go back and choose a smaller file.")), 413
+
+    @app.errorhandler(429)
+    def _too_many(e):
+        response = app.make_response((render_template(
+            "errors/error.html", code=429, title=_l("Too many attempts"),
+            message=_l("For your safety eSocial limits how often this can be tried. Wait a few minutes, "
+                       "then try again.")), 429))
+        retry_after = getattr(e, "retry_after", None)
+        if retry_after:
+            response.headers.setdefault("Retry-After", str(retry_after))
+        return response
 
     @app.errorhandler(500)
     def _server_error(e):
