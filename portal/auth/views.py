@@ -26,7 +26,7 @@ from portal import csrf
 from portal.accounts import sessions
 from portal.auth import services
 from portal.auth.saml import POST, OutgoingMessage, SamlNotConfigured, ServiceProvider, sp_metadata_xml
-from portal.core import clock, i18n
+from portal.core import clock, i18n, limits
 from portal.core.security import public
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -97,6 +97,7 @@ def _default_return() -> str:
 
 @bp.get("/login")
 @public
+@limits.login
 def login():
     if current_user.is_authenticated:
         return redirect(services.safe_return_to(request.args.get("next")) or _default_return())
@@ -116,6 +117,7 @@ def login():
 @bp.post("/acs")
 @csrf.exempt
 @public
+@limits.login
 def acs():
     try:
         sp = service_provider()
