@@ -52,7 +52,7 @@ def free_port() -> int:
 def test_identity_address_household(registry_client):
     identity = registry_client.fetch("rsp", "identity", ION, PURPOSE).data
     assert identity == {"idnp": ION, "first_name": "Ion", "last_name": "Rusu", "birth_date": "1988-03-14",
-                        "sex": "M", "citizenship": "MD"}
+                        "sex": "M", "citizenship": "MD", "deceased_on": None}
     address = registry_client.fetch("rsp", "address", ION, PURPOSE).data
     assert address["raion_code"] == "ialoveni" and address["country"] == "MD" and address["abroad"] is False
     assert address["foreign_address"] is None and address["locality"] and address["street"]
@@ -223,7 +223,7 @@ def test_prefill_of_every_item_keeps_the_contract(registry, registry_client, pop
         assert result.correlation_id and registry.log(id=result.correlation_id)
     p = {item: r.payload for item, r in results.items()}
 
-    assert set(p["identity"]) == {"idnp", "first_name", "last_name", "birth_date", "sex", "citizenship"}
+    assert set(p["identity"]) == {"idnp", "first_name", "last_name", "birth_date", "sex", "citizenship", "deceased_on"}
     assert p["identity"]["sex"] == "M" and p["identity"]["citizenship"] == "MD"
     assert p["address"] == {**p["address"], "raion_code": "ialoveni", "country": "MD", "abroad": False,
                             "foreign_address": None}

@@ -93,7 +93,8 @@ def recheck(session: Session, application: Application) -> bool:
     """
     assessments = _assessments(session, application)
     fingerprint = stamp(application)
-    now = clock.now()
+    # Checked up to the newest evidence, even if a registry's clock runs ahead of ours (else the sweep repeats).
+    now = max([clock.now()] + [e.fetched_at for e in application.evidence if e.fetched_at])
     if assessments and all(a.current_stamp == fingerprint for a in assessments.values()):
         for a in assessments.values():
             a.checked_at = now

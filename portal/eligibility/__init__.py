@@ -71,8 +71,12 @@ def offers(inputs: Inputs, on: dt.date, exclude: Iterable[str] = (), parameters:
     """The benefits (other than ``exclude``) the household likely qualifies for, from the data at hand.
 
     "Likely" is :attr:`Result.likely`: eligible, or only waiting for the applicant's own answers.
+    A benefit not granted together with one of ``exclude`` is not offered.
     """
     skip = set(exclude)
+    # Nor a benefit not granted together with one already asked for (cross_checks.incompatible).
+    pairs = (parameters or default_parameters()).on(on).optional("cross_checks.incompatible", ())
+    skip |= {b for a, b in pairs if a in exclude} | {a for a, b in pairs if b in exclude}
     results = (evaluate(code, inputs, on, parameters) for code in RULES if code not in skip)
     return [r for r in results if r.likely]
 

@@ -165,8 +165,10 @@ STATUS = {"activ": "alive", "decedat": "deceased"}
 
 def identity(raw: dict, idnp: str, params: Mapping) -> dict:
     _same_person(raw, "idnp", idnp)
-    _code(raw, "statut", "answer", STATUS)
-    _date(raw, "data_decesului", "answer", optional=True)
+    status = _code(raw, "statut", "answer", STATUS)
+    died = _date(raw, "data_decesului", "answer", optional=True)
+    if status == "deceased" and died is None:
+        raise SchemaError("answer.data_decesului: missing for a deceased person")
     return {
         "idnp": idnp,
         "first_name": _text(raw, "prenume", "answer"),
@@ -174,6 +176,8 @@ def identity(raw: dict, idnp: str, params: Mapping) -> dict:
         "birth_date": _date(raw, "data_nasterii", "answer").isoformat(),
         "sex": _code(raw, "sexul", "answer", SEX),
         "citizenship": _country(raw, "cetatenia", "answer"),
+        # The population register's date of death (None while alive): the cross-checks flag it.
+        "deceased_on": died.isoformat() if status == "deceased" else None,
     }
 
 

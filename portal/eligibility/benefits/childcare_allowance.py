@@ -51,7 +51,10 @@ def evaluate(x: Inputs, j: Judgement) -> Result:
     if insured:
         j.check("insured_parent", True, Fact("insured_months", best, "months", x.source("insurance")),
                 Fact("min_insured_months", minimum_months, "months", "parameter"))
-        limit = p("childcare_allowance.age_limit_months")[option]
+        limits = p("childcare_allowance.age_limit_months")
+        if not j.check("option_available", option in limits, Fact("option", option, "code", "answer")):
+            return j.result(None, FREQUENCY)
+        limit = limits[option]
         j.check("child_under_age_limit", age < limit, Fact("child", child.name, "text", x.source("births")),
                 Fact("age_months", age, "months"), Fact("limit_months", limit, "months", "parameter"),
                 Fact("option", option, "code", "answer" if x.answer("childcare_option") else "computed"))
