@@ -28,6 +28,9 @@ BLUEPRINTS = (
     "portal.notifications.admin",
     "portal.assessment.views",
     "portal.audit.cli",
+    "portal.api.views",
+    "portal.api.admin",
+    "portal.figures.views",
 )
 
 

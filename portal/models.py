@@ -11,3 +11,7 @@ from portal.routing.models import RoutingRuleVersion  # noqa: F401
 from portal.backoffice.models import AgencyCase, CaseTransfer  # noqa: F401
 from portal.decisions.models import Appeal, Decision  # noqa: F401
 from portal.casefiles.models import CaseFile, CaseNote, HomeVisit, NeedsAssessment, PlanItem, Referral  # noqa: F401
+from portal.api.models import (  # noqa: F401
+    ApiAccessLog, ApiClient, ApiClientSecret, ApiIdempotency, WebhookAttempt, WebhookDelivery, WebhookEvent,
+    WebhookSubscription,
+)

@@ -53,3 +53,25 @@ def staff(*roles: str):
 
 def permission_of(view) -> str | None:
     return getattr(view, PERMISSION_ATTR, None)
+
+
+def api_client(view):
+    """An agency system calling the integration API with a valid bearer token (``portal.api``).
+
+    The API blueprint authenticates the token before the view and puts the client in ``flask.g.api_client``;
+    without it the answer is a 401, never a redirect to the login page.
+    """
+
+    def wrapper_check():
+        from flask import g
+
+        return g.get("api_client") is not None
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not wrapper_check():
+            abort(401)
+        return view(*args, **kwargs)
+
+    setattr(wrapper, PERMISSION_ATTR, "api_client")
+    return wrapper

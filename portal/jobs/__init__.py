@@ -28,6 +28,7 @@ log = logging.getLogger("esocial.jobs")
 TASK_MODULES: list[str] = [
     "portal.backoffice.tasks",
     "portal.assessment.tasks",
+    "portal.api.tasks",
 ]
 
 

@@ -1,0 +1,1 @@
+"""The integration API for the agencies' own systems (``/api/v1``): cases, actions, webhooks."""

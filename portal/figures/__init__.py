@@ -1,0 +1,1 @@
+"""Figures for policy: the ministry's dashboard (counts and durations, never a person)."""
