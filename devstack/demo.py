@@ -1,4 +1,4 @@
-"""Demo data for the embedded default: staff roles for the demo people.
+"""Demo data for the embedded default: staff roles for the demo people, and a mandate.
 
 Idempotent: running it again changes nothing.  Citizens need no seeding;
 their accounts are made when they first log in through the development IdP.
@@ -25,4 +25,44 @@ def seed(session: Session) -> int:
                 session.add(RoleAssignment(idnp=person.idnp, role=role, agency_code=agency, granted_by="demo"))
                 added += 1
     routing_services.seed(session)  # version 1 of the routing rules, if the migration did not write it
+    added += seed_mandate(session)
     return added
+
+
+# A mandate in the demo (portal.representation): Andrei Munteanu, who lives in Italy, lets his cousin Ion Rusu
+# apply in Moldova for the benefits of his child born there, for a year.
+MANDATE_GRANTOR, MANDATE_GRANTEE = "2005001000040", "2005001000017"
+MANDATE_SERVICES = ["birth_allowance", "childcare_allowance"]
+
+
+def _demo_account(session: Session, idnp: str):
+    from devstack.demo_people import by_idnp
+    from portal.accounts.models import Account
+
+    account = session.scalar(select(Account).where(Account.idnp == idnp))
+    if account is None:
+        p = by_idnp(idnp)
+        account = Account(idnp=idnp, first_name=p.first_name, last_name=p.last_name, email=p.email or None,
+                          phone=p.phone or None, language=p.language)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def seed_mandate(session: Session) -> int:
+    """The demo mandate, unless one from Andrei to Ion is in force already. Returns 1 if it was added."""
+    import datetime as dt
+
+    from devstack.demo_people import by_idnp
+    from portal.core import clock
+    from portal.representation import authority, services
+
+    today = clock.today()
+    grantor = _demo_account(session, MANDATE_GRANTOR)
+    if any(m.grantor_id == grantor.id for m in authority.mandates_to(session, MANDATE_GRANTEE, today)):
+        return 0
+    grantee = by_idnp(MANDATE_GRANTEE)
+    services.grant_mandate(session, grantor, grantee_idnp=MANDATE_GRANTEE, services=MANDATE_SERVICES,
+                           valid_until=today + dt.timedelta(days=365), language=grantor.language, today=today,
+                           grantee_record={"first_name": grantee.first_name, "last_name": grantee.last_name})
+    return 1

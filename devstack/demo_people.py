@@ -65,6 +65,16 @@ CITIZENS = (
         household={"spouse": True, "children": 1, "monthly_income": 0, "insured_months": 0,
                    "child_born_abroad": True},
     ),
+    # Acting for a child (portal.representation): a mother whose child, 9, has a severe disability.
+    DemoPerson(
+        idnp="2005001000615", first_name="Svetlana", last_name="Botnari", birth_date="1986-02-11", gender=2,
+        email="svetlana.botnari@example.md", phone="+37369100615", language="ro", raion="straseni",
+        description={"ro": "Mamă în Strășeni, copilul de 9 ani are o dizabilitate severă: depune cererea pentru el",
+                     "ru": "Мать в Страшенах, у 9-летнего ребёнка тяжёлая инвалидность: подаёт заявление за него",
+                     "en": "Mother in Strășeni whose child, 9, has a severe disability: applies on the child's behalf"},
+        household={"spouse": False, "children": 1, "newborn_days_ago": 9 * 365 + 40, "monthly_income": 1800,
+                   "insured_months": 12, "child_disability": "severe"},
+    ),
 )
 
 STAFF = (
@@ -136,6 +146,23 @@ STAFF = (
                      "ru": "Аналитик, Министерство труда и социальной защиты (только цифры)",
                      "en": "Analyst, Ministry of Labour and Social Protection (figures only)"},
         roles=(("analyst", None),),
+    ),
+    # CUPS specialists (portal.assisted): a village centre and a consular mission abroad.
+    DemoPerson(
+        idnp="2005001000604", first_name="Lilia", last_name="Cojocaru", birth_date="1990-09-03", gender=2,
+        email="lilia.cojocaru@lozova.md", phone="+37369100604", language="ro", raion="straseni",
+        description={"ro": "Specialistă CUPS, primăria Lozova (Strășeni)",
+                     "ru": "Специалист ЦУПГ, примэрия Лозова (Страшень)",
+                     "en": "CUPS specialist, Lozova town hall (Strășeni)"},
+        roles=(("cups_specialist", "CUPS-LOZOVA"),),
+    ),
+    DemoPerson(
+        idnp="2005001000626", first_name="Mihai", last_name="Croitoru", birth_date="1982-12-19", gender=1,
+        email="mihai.croitoru@mfa.gov.md", phone="+390600000626", language="ro", raion="chisinau",
+        description={"ro": "Specialist CUPS, secția consulară a Ambasadei la Roma",
+                     "ru": "Специалист ЦУПГ, консульский отдел посольства в Риме",
+                     "en": "CUPS specialist, consular section of the Embassy in Rome"},
+        roles=(("cups_specialist", "CUPS-ROMA"),),
     ),
 )
 

@@ -882,6 +882,8 @@ class _Builder:
             self._economy(kid, "child")
             kid.disability = None  # the demo story has no disabled child
             kid.insurance = Insurance()
+        if profile.get("child_disability") and kids:  # unless it says so: the youngest child, a minor
+            kids[-1].disability = self._disability(kids[-1], profile["child_disability"], permanent=False)
         self._child_benefits(mother, father, kids)
         self._property(household, [p for p in (head, spouse) if p is not None])
 

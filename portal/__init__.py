@@ -31,6 +31,10 @@ BLUEPRINTS = (
     "portal.api.views",
     "portal.api.admin",
     "portal.figures.views",
+    "portal.preferences.views",
+    "portal.representation.views",
+    "portal.assisted.views",
+    "portal.tracking.views",
 )
 
 

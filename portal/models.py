@@ -15,3 +15,6 @@ from portal.api.models import (  # noqa: F401
     ApiAccessLog, ApiClient, ApiClientSecret, ApiIdempotency, WebhookAttempt, WebhookDelivery, WebhookEvent,
     WebhookSubscription,
 )
+from portal.representation.models import Guardianship, Mandate, OnBehalf  # noqa: F401
+from portal.assisted.models import AssistedSession  # noqa: F401
+from portal.tracking.models import TrackingCode  # noqa: F401

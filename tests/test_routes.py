@@ -18,6 +18,9 @@ def test_public_urls_are_stable(app):
         "/", "/benefits", "/benefits/<code>", "/language", "/healthz",
         "/readyz", "/metrics",  # operations: kept internal by the proxy; /metrics can need a bearer token
         "/auth/login", "/auth/acs", "/auth/logout", "/auth/sls", "/auth/metadata",
+        # portal.tracking, portal.preferences: the status lookup with a receipt's code (rate-limited), the
+        # large-text toggle, and the end of an idle session (shared computers).
+        "/status", "/status", "/display", "/session/ended", "/session/alive",  # /status: the form, the lookup
         # portal.api: the token endpoint checks the client's credentials itself; the OpenAPI document and its page.
         "/api/v1/oauth/token", "/api/v1/openapi.json", "/api/v1/docs",
     ]), public

@@ -25,6 +25,9 @@ class Account(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2), default="ro")
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # ISO 3166-1 alpha-2 of where the person lives (from the population register or their settings; None =
+    # not known yet).  Abroad, e-mail is the default channel and times are shown in that country's zone.
+    country: Mapped[str | None] = mapped_column(String(2))
     notify_email: Mapped[bool] = mapped_column(default=True)
     notify_sms: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

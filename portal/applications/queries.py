@@ -20,9 +20,15 @@ def applications_of(session: Session, account: Account) -> list[Application]:
 
 
 def application_for_citizen(session: Session, ref: str, account: Account) -> Application:
-    """The application ``ref`` if ``account`` is its applicant or filled it in; 404 otherwise (no hint it exists)."""
+    """The application ``ref`` if ``account`` may open it now; 404 otherwise (no hint it exists).
+
+    Its applicant may, and whoever acts for the applicant right now (a parent, a guardian, a representative
+    under a mandate in force, a CUPS specialist during the visit): :func:`portal.representation.context.may_open`.
+    """
+    from portal.representation.context import may_open
+
     application = session.scalar(select(Application).where(Application.ref == ref))
-    if application is None or account.id not in (application.applicant_id, application.created_by_id):
+    if application is None or not may_open(account, application):
         abort(404)
     return application
 

@@ -54,8 +54,12 @@ def start(session: Session, *, actor: Account, applicant: Account, benefits: lis
                               contact_phone=applicant.phone or None, current_step="benefits", answers={})
     session.add(application)
     session.flush()
+    from portal.representation.authority import check_start  # may the actor act for the applicant (and how)
+
+    check_start(session, application, actor=actor)
     audit.record(session, "application_started", actor_idnp=actor.idnp, subject_idnp=applicant.idnp,
-                 object_type="application", object_id=application.ref, benefits=list(benefits), channel=channel)
+                 object_type="application", object_id=application.ref, benefits=list(benefits),
+                 channel=application.channel)
     return application
 
 
@@ -105,6 +109,9 @@ def store_prefill(session: Session, application: Application, results: dict) -> 
         stored.append(evidence)
         if item == "address" and result.status == "fetched":
             application.raion_code = result.payload.get("raion_code")
+            from portal.preferences.services import learn_residence  # country, time zone, e-mail first abroad
+
+            learn_residence(application.applicant, result.payload)
     application.touch()
     return stored
 
@@ -255,6 +262,9 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     """
     if application.status != "draft":
         return application, False
+    from portal.representation.authority import check_submission, record_submission  # at every submission
+
+    authority = check_submission(session, application, actor=actor)
     issues = problems(application, clock.today())
     if issues:
         raise DomainError(issues[0][1])
@@ -290,6 +300,7 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     audit.record(session, "application_submitted", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
                  object_type="application", object_id=application.ref, number=application.number,
                  agencies=sorted(set(agencies.values())))
+    record_submission(session, application, authority)  # who sent it for whom (portal.representation)
     notify(session, application.applicant, "application_submitted",
            {"number": application.number, "benefits": list(application.benefits)}, application=application)
     session.flush()

@@ -27,6 +27,7 @@ from portal.accounts import sessions
 from portal.auth import services
 from portal.auth.saml import POST, OutgoingMessage, SamlNotConfigured, ServiceProvider, sp_metadata_xml
 from portal.core import clock, i18n, limits
+from portal.core.db import db
 from portal.core.security import public
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -129,6 +130,12 @@ def acs():
         services.record_refusal("login_refused", refusal)
         return render_template("auth/refused.html", title=_("You have not been logged in"),
                                message=refusal.message, retry=True), 400
+    if verified.kind == services.VISITOR:  # a CUPS visitor identified themselves: nobody is logged in
+        from portal.assisted.services import visitor_identified
+
+        visitor_identified(db.session, verified.request_id, idnp=verified.assertion.name_id,
+                           attributes=services.account_attributes(verified.assertion, _settings().languages))
+        return redirect(verified.return_to or url_for("assisted.desk"), code=303)
     account, _login = services.sign_in(verified, languages=_settings().languages)
     if session.get(i18n.SESSION_KEY) not in _settings().languages:
         session[i18n.SESSION_KEY] = account.language

@@ -20,6 +20,7 @@ from portal.core import clock, vault
 from portal.core.db import db
 from portal.core.errors import DomainError
 from portal.core.security import citizen, public
+from portal.representation import context as acting
 from portal.routing.reference import territory
 
 bp = Blueprint("citizen", __name__)
@@ -55,7 +56,7 @@ def benefit(code: str):
 @bp.get("/applications")
 @citizen
 def my_applications():
-    applications = queries.applications_of(db.session, current_user)
+    applications = queries.applications_of(db.session, acting.subject())  # yours, or theirs when acting for them
     return render_template("citizen/my_applications.html", applications=applications,
                            catalogue=services.catalogue(), lang=_lang())
 
@@ -66,12 +67,13 @@ def apply():
     """Step one of a new application: choose one or several benefits."""
     cat = services.catalogue()
     form = forms.BenefitsForm()
-    form.benefits.choices = [(b.code, b.title_in(_lang())) for b in cat]
+    subject, allowed = acting.subject(), acting.current().services  # a mandate covers chosen services only
+    form.benefits.choices = [(b.code, b.title_in(_lang())) for b in cat if allowed is None or b.code in allowed]
     if request.method == "GET" and request.args.get("benefit") in cat.benefits:
         form.benefits.data = [request.args["benefit"]]
     if form.validate_on_submit():
-        application = services.start(db.session, actor=current_user, applicant=current_user,
-                                     benefits=form.benefits.data, language=_lang())
+        application = services.start(db.session, actor=current_user, applicant=subject,
+                                     benefits=form.benefits.data, language=_lang(), channel=acting.current().channel)
         prefill.refresh(db.session, application, actor=current_user)
         return _continue(application, "benefits")
     return render_template("citizen/steps/benefits.html", form=form, application=None, catalogue=cat,

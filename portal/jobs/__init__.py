@@ -29,6 +29,7 @@ TASK_MODULES: list[str] = [
     "portal.backoffice.tasks",
     "portal.assessment.tasks",
     "portal.api.tasks",
+    "portal.assisted.tasks",
 ]
 
 
