@@ -26,6 +26,28 @@ def seed(session: Session) -> int:
                 added += 1
     routing_services.seed(session)  # version 1 of the routing rules, if the migration did not write it
     added += seed_mandate(session)
+    added += seed_api_clients(session)
+    return added
+
+
+def demo_api_secret(agency: str) -> str:
+    """The demo client's secret of ``agency`` (development only; README: Integration API)."""
+    return f"demo-secret-{agency.lower()}"
+
+
+def seed_api_clients(session: Session) -> int:
+    """One integration API client per agency: ``demo-<agency>`` with :func:`demo_api_secret`."""
+    from portal.api import auth as api_auth
+    from portal.api.models import ApiClient
+    from portal.routing.reference import territory
+
+    added = 0
+    for agency in sorted(territory().agencies):
+        client_id = f"demo-{agency.lower()}"
+        if session.scalar(select(ApiClient).where(ApiClient.client_id == client_id)) is None:
+            api_auth.create_client(session, client_id=client_id, name=f"{agency} (demo system)", agency_code=agency,
+                                   secret=demo_api_secret(agency), granted_by="demo")
+            added += 1
     return added
 
 

@@ -135,5 +135,7 @@ class Stack:
             f"  registry simulator     {self.url('registry')}",
             f"  mail and SMS inbox     {self.url('inbox')}",
             f"  SMTP sink              127.0.0.1:{self.ports.smtp}",
+            f"  integration API        {self.url('portal')}/api/v1/docs"
+            "  (demo client per agency: demo-atas-centru / demo-secret-atas-centru, …)",
             "Press Ctrl+C to stop.",
         ])

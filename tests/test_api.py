@@ -389,3 +389,15 @@ def test_dead_after_the_last_attempt_and_the_administrator_sees_it(app, client, 
     other_browser = app.test_client()
     login(other_browser, outsider)
     assert f"dlv_{delivery_id}" not in other_browser.get("/backoffice/integration/").get_data(as_text=True)
+
+
+def test_the_demo_has_a_client_per_agency_with_its_documented_secret(app, client):
+    from devstack import demo
+    from portal.routing.reference import territory
+
+    with app.app_context():
+        assert demo.seed_api_clients(db.session) == len(territory().agencies)
+        assert demo.seed_api_clients(db.session) == 0  # idempotent
+        db.session.commit()
+    t = token(client, "demo-atas-centru", demo.demo_api_secret("ATAS-CENTRU"))
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {t}"}).status_code == 200
