@@ -32,8 +32,8 @@ def csrf(html: str) -> str:
 
 
 def person(make_account, p, **extra):
-    return make_account(idnp=p.idnp, first_name=p.first_name, last_name=p.last_name, email=p.email or None,
-                        phone=p.phone, language=p.language, **extra)
+    attrs = {"email": p.email or None, "phone": p.phone, "language": p.language, **extra}
+    return make_account(idnp=p.idnp, first_name=p.first_name, last_name=p.last_name, **attrs)
 
 
 def post(client, url, data, *, page: str | None = None, **kw):

@@ -66,7 +66,9 @@ def rows(item: str, payload: dict | None, territory: Territory, lang: str) -> li
         out = []
         if p.get("abroad"):
             out.append(Row(str(_l("Address abroad")), p.get("foreign_address") or "—"))
-            out.append(Row(str(_l("Country")), p.get("country") or "—"))
+            from portal.preferences.countries import name as country_name  # in the reader's language
+
+            out.append(Row(str(_l("Country")), country_name(p["country"], lang) if p.get("country") else "—"))
         out.append(Row(str(_l("Locality")), ", ".join(x for x in (p.get("street"), p.get("locality")) if x) or "—"))
         out.append(Row(str(_l("Raion")), raion.name_in(lang) if raion else (p.get("raion_code") or "—")))
         return out

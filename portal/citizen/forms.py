@@ -12,6 +12,7 @@ from portal.catalogue import Question
 from portal.core import iban
 from portal.core.forms import BaseForm
 from portal.core.i18n import LANGUAGE_NAMES, localized
+from portal.notifications.sms import to_e164
 
 E164 = r"^\+[1-9][0-9]{7,14}$"
 
@@ -97,7 +98,8 @@ def documents_form(kinds: list[str], titles: dict[str, str]):
 class ContactForm(BaseForm):
     email = StringField(_l("E-mail address"), validators=[
         Optional(), Length(max=254), Email(message=_l("Enter an e-mail address like name@example.md."))])
-    phone = StringField(_l("Mobile phone number"), validators=[
+    # Typed as people write numbers ("+39 333 100 0040", "0039…", "069 123 456"); kept in E.164.
+    phone = StringField(_l("Mobile phone number"), filters=[lambda v: to_e164(v) or v if v else v], validators=[
         Optional(), Regexp(E164, message=_l("Enter the number with the country code, like +37369123456."))])
     language = RadioField(_l("In which language should we write to you?"),
                           choices=list(LANGUAGE_NAMES.items()),
