@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "portal.notifications.admin",
     "portal.assessment.views",
     "portal.audit.cli",
+    "portal.privacy.views",
     "portal.api.views",
     "portal.api.admin",
     "portal.figures.views",

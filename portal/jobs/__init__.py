@@ -30,6 +30,7 @@ TASK_MODULES: list[str] = [
     "portal.assessment.tasks",
     "portal.api.tasks",
     "portal.assisted.tasks",
+    "portal.privacy.tasks",
 ]
 
 
