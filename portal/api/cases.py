@@ -18,6 +18,7 @@ from portal.backoffice.models import AgencyCase
 
 CASE_STATUSES = ("open", "waiting", "closed")
 MAX_PER_PAGE = 100
+MAX_CURSOR = 2**31 - 1  # event ids are 32-bit integers on PostgreSQL
 
 
 @dataclass
@@ -58,7 +59,7 @@ def list_cases(session: Session, agency: str, *, status: str | None = None, bene
         q = q.where(exists().where(*cond))
     if submitted_from:
         q = q.where(Application.submitted_at >= dt.datetime.combine(submitted_from, dt.time.min, dt.timezone.utc))
-    if submitted_to:
+    if submitted_to and submitted_to < dt.date.max:
         q = q.where(Application.submitted_at < dt.datetime.combine(submitted_to + dt.timedelta(days=1), dt.time.min,
                                                                    dt.timezone.utc))
     if changed_since is not None:

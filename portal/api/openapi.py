@@ -1,7 +1,7 @@
 """The OpenAPI 3.0 document of ``/api/v1``, served by the app and checked by schemathesis in the tests."""
 from __future__ import annotations
 
-from portal.api.cases import CASE_STATUSES, MAX_PER_PAGE
+from portal.api.cases import CASE_STATUSES, MAX_CURSOR, MAX_PER_PAGE
 from portal.api.webhooks import EVENT_TYPES
 from portal.applications import status as st
 
@@ -64,7 +64,7 @@ def document(server_url: str = "/") -> dict:
                     {"name": "submitted_from", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "submitted_to", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "changed_since", "in": "query", "description": "A cursor from an earlier answer",
-                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**53}},
+                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_CURSOR}},
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
                     {"name": "per_page", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},

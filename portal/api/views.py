@@ -267,7 +267,7 @@ def list_cases():
         db.session, _caller().agency, status=_enum_arg("status", cases.CASE_STATUSES),
         claim_status=_enum_arg("claim_status", CLAIM_STATUSES), benefit=request.args.get("benefit") or None,
         submitted_from=_date_arg("submitted_from"), submitted_to=_date_arg("submitted_to"),
-        changed_since=_int_arg("changed_since", None, 0, 2**53), page=_int_arg("page", 1, 1, 100000),
+        changed_since=_int_arg("changed_since", None, 0, cases.MAX_CURSOR), page=_int_arg("page", 1, 1, 100000),
         per_page=_int_arg("per_page", 20, 1, cases.MAX_PER_PAGE))
     return jsonify({"items": [cases.case_json(c) for c in page.items], "total": page.total, "page": page.page,
                     "per_page": page.per_page, "cursor": page.cursor})

@@ -30,7 +30,7 @@ def _claim_conditions(f: Filters) -> list:
     cond = [Application.submitted_at.is_not(None)]
     if f.date_from:
         cond.append(Application.submitted_at >= dt.datetime.combine(f.date_from, dt.time.min, dt.timezone.utc))
-    if f.date_to:
+    if f.date_to and f.date_to < dt.date.max:
         cond.append(Application.submitted_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time.min,
                                                                   dt.timezone.utc))
     if f.benefit:
