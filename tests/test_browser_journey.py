@@ -79,6 +79,7 @@ def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
     assert citizen.locator(".source").count() >= 2
     fill_application(citizen, assert_accessible)
     assert_accessible(citizen)
+    assert citizen.locator("#eligibility-heading").is_visible()  # the pre-assessment, before sending
     citizen.check('input[name="declaration"]')
     citizen.click('main form[action$="/submit"] button.primary')
     citizen.wait_for_url(re.compile(r"/receipt$"))
@@ -100,6 +101,7 @@ def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
     worker.click(f"text={number}")
     worker.wait_for_selector('textarea[name="question"]')
     assert_accessible(worker)
+    assert worker.locator("#eligibility-heading").is_visible()  # what the citizen saw, and the checks
     question = "Пришлите, пожалуйста, справку о доходах супруга."
     worker.fill('textarea[name="question"]', question)
     worker.click('form[action$="/request-info"] button')

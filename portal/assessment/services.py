@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
@@ -66,22 +66,24 @@ def offers_for(application: Application, catalogue_codes, today: dt.date | None 
 
 def at_submission(session: Session, application: Application, *, actor: Account) -> dict[str, Result]:
     """Keep with each claim the result the citizen saw, then run the cross-checks. One call from ``submit``."""
+    session.flush()  # the claims get their ids
+    with session.no_autoflush:  # one flush at the end, not one per query
+        on = judged_on(application)
+        x = inputs_from_application(application)
+        results = results_for(application, on, x)
+        fingerprint = stamp(application)
+        for claim in application.claims:
+            result = results.get(claim.benefit_code)
+            if result is None:
+                continue
+            session.add(ClaimAssessment(claim=claim, benefit_code=claim.benefit_code, judged_on=on,
+                                        submitted_result=result.to_dict(), submitted_stamp=fingerprint,
+                                        current_stamp=fingerprint, checked_at=clock.now()))
+        audit.record(session, "eligibility_assessed", actor_idnp=actor.idnp,
+                     subject_idnp=application.applicant.idnp, object_type="application", object_id=application.ref,
+                     on=on.isoformat(), results={code: r.status for code, r in results.items()})
+        _check(session, application, x, results, on, reciprocal=True, fresh=True)
     session.flush()
-    on = judged_on(application)
-    x = inputs_from_application(application)
-    results = results_for(application, on, x)
-    fingerprint = stamp(application)
-    for claim in application.claims:
-        result = results.get(claim.benefit_code)
-        if result is None:
-            continue
-        session.add(ClaimAssessment(claim=claim, benefit_code=claim.benefit_code, judged_on=on,
-                                    submitted_result=result.to_dict(), submitted_stamp=fingerprint,
-                                    current_stamp=fingerprint, checked_at=clock.now()))
-    audit.record(session, "eligibility_assessed", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
-                 object_type="application", object_id=application.ref, on=on.isoformat(),
-                 results={code: r.status for code, r in results.items()})
-    _check(session, application, x, results, on, reciprocal=True)
     return results
 
 
@@ -120,22 +122,25 @@ def _assessments(session: Session, application: Application) -> dict[int, ClaimA
     return {a.claim_id: a for a in session.scalars(select(ClaimAssessment).where(ClaimAssessment.claim_id.in_(ids)))}
 
 
-def _store_keys(session: Session, application: Application, x: Inputs, on: dt.date) -> list[ClaimKey]:
-    session.execute(delete(ClaimKey).where(ClaimKey.application_id == application.id))
-    keys = []
+def _store_keys(session: Session, application: Application, x: Inputs, on: dt.date, *, replace: bool
+                ) -> list[dict]:
+    """Replace the application's keys (one Core INSERT: a submission must stay quick)."""
+    if replace:
+        session.execute(delete(ClaimKey).where(ClaimKey.application_id == application.id)
+                        .execution_options(synchronize_session=False))
+    rows = []
     for claim in application.claims:
         if claim.benefit_code not in RULES:
             continue
         for kind, value in checks.keys_for(claim.benefit_code, x, on):
-            key = ClaimKey(claim_id=claim.id, application_id=application.id, benefit_code=claim.benefit_code,
-                           kind=kind, digest=checks.digest(kind, value),
-                           idnp=value if kind in checks.PERSON_KINDS else None,
-                           applicant_idnp=application.applicant.idnp,
-                           created_at=application.submitted_at or clock.now())
-            session.add(key)
-            keys.append(key)
-    session.flush()
-    return keys
+            rows.append({"claim_id": claim.id, "application_id": application.id, "benefit_code": claim.benefit_code,
+                         "kind": kind, "digest": checks.digest(kind, value),
+                         "idnp": value if kind in checks.PERSON_KINDS else None,
+                         "applicant_idnp": application.applicant.idnp,
+                         "created_at": application.submitted_at or clock.now()})
+    if rows:
+        session.execute(insert(ClaimKey), rows)
+    return rows
 
 
 def _others(session: Session, application: Application, digests: list[str]):
@@ -152,9 +157,9 @@ def _others(session: Session, application: Application, digests: list[str]):
 
 
 def _check(session: Session, application: Application, x: Inputs, results: dict[str, Result], on: dt.date, *,
-           reciprocal: bool) -> list[RiskFlag]:
-    keys = _store_keys(session, application, x, on)
-    people = sorted({k.digest for k in keys if k.kind in checks.PERSON_KINDS})
+           reciprocal: bool, fresh: bool = False) -> list[RiskFlag]:
+    keys = _store_keys(session, application, x, on, replace=not fresh)
+    people = sorted({k["digest"] for k in keys if k["kind"] in checks.PERSON_KINDS})
     matches, touched = [], set()
     for key, status, number in _others(session, application, people):
         matches.append(checks.Match(key.benefit_code, number or "", key.applicant_idnp, key.idnp or "", status))
@@ -164,7 +169,7 @@ def _check(session: Session, application: Application, x: Inputs, results: dict[
     since = clock.now() - dt.timedelta(days=lookback)
     counts = {}
     for kind in (checks.ADDRESS, checks.ACCOUNT):
-        mine = next((k.digest for k in keys if k.kind == kind), None)
+        mine = next((k["digest"] for k in keys if k["kind"] == kind), None)
         others = set()
         if mine:
             others = set(session.scalars(
@@ -207,7 +212,6 @@ def _keep_flags(session: Session, application: Application, found: list[checks.F
     for ident, row in existing.items():
         if ident not in seen and row.status == OPEN:
             row.status = RESOLVED
-    session.flush()
     _set_risk(session, application.claims, existing.values())
     return kept
 
