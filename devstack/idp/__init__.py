@@ -164,6 +164,22 @@ class DevIdentityProvider:
                                     relay_state=pending.relay_state, response=True)
         return pending, info, issued.session_index
 
+    def answer_forged(self, key: str) -> tuple[PendingLogin, dict]:
+        """A deliberately forged Response, for the security demonstration: genuinely signed for the first demo
+        citizen, then its NameID changed to the second's after signing, as an attacker would.  The portal must
+        refuse it (the signature no longer matches)."""
+        with self._lock:
+            pending = self.pending_logins.pop(key, None)
+        if pending is None:
+            raise RequestRefused("expired")
+        signed_for, claimed = demo_people.CITIZENS[0], demo_people.CITIZENS[1]
+        issued = saml_server.authn_response(self.server, person=signed_for, in_response_to=pending.request_id,
+                                            destination=pending.acs_url, sp_entity_id=pending.sp_entity_id)
+        forged = issued.xml.replace(f">{signed_for.idnp}<", f">{claimed.idnp}<")
+        info = self.server.apply_binding(BINDING_HTTP_POST, forged, destination=pending.acs_url,
+                                         relay_state=pending.relay_state, response=True)
+        return pending, info
+
     # ------------------------------------------------------------ SLO
 
     def receive_logout_request(self, *, binding: str, saml_request: str, relay_state: str, sigalg: str | None,
@@ -332,6 +348,12 @@ def create_app(*, base_url: str = DEFAULT_BASE_URL, instance_dir: Path,
             session.clear()
         session["idnp"] = person.idnp
         session["sps"] = {**session.get("sps", {}), pending.sp_entity_id: session_index}
+        return _form_page(info, texts.pick_language(request.form.get("lang") or pending.lang))
+
+    @app.post("/login/choose/<key>/forged")
+    def forged(key: str):
+        """Security demonstration: the portal gets a forged answer and must refuse it."""
+        pending, info = idp.answer_forged(key)
         return _form_page(info, texts.pick_language(request.form.get("lang") or pending.lang))
 
     @app.route(saml_server.SLO_PATH, methods=["GET", "POST"])

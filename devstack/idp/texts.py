@@ -29,6 +29,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "idnp": {"ro": "IDNP", "ru": "IDNP", "en": "IDNP"},
     "log_in_as": {"ro": "Autentificare ca", "ru": "Войти как", "en": "Log in as"},
     "continue": {"ro": "Continuați", "ru": "Продолжить", "en": "Continue"},
+    "forged_title": {"ro": "Demonstrație de securitate", "ru": "Демонстрация безопасности",
+                     "en": "Security demonstration"},
+    "forged_lead": {
+        "ro": "Trimite serviciului un răspuns FALSIFICAT: semnat pentru Ion Rusu, apoi schimbat în Natalia Ceban. "
+              "Serviciul trebuie să-l refuze.",
+        "ru": "Отправить службе ПОДДЕЛАННЫЙ ответ: подписан для Ion Rusu, затем изменён на Natalia Ceban. "
+              "Служба должна его отклонить.",
+        "en": "Send the service a FORGED answer: signed for Ion Rusu, then changed to Natalia Ceban. "
+              "The service must refuse it.",
+    },
+    "forged_button": {"ro": "Trimite un răspuns falsificat (demonstrație)",
+                      "ru": "Отправить поддельный ответ (демонстрация)",
+                      "en": "Send a forged answer (demonstration)"},
     "sending_title": {"ro": "Vă trimitem înapoi la serviciu", "ru": "Возвращаем вас в службу",
                       "en": "Taking you back to the service"},
     "sending_lead": {
