@@ -15,6 +15,9 @@ def main(argv=None) -> None:
     parser.add_argument("--instance", default="instance", help="folder for the database, keys and uploads")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--host-name", default="localhost", help="name the browser uses to reach the servers")
+    parser.add_argument("--idp-host-name", default=None,
+                        help="name the browser uses to reach the development MPass (default: --host-name); "
+                             "another name makes the IdP another site, as MPass is")
     parser.add_argument("--database-url", default=None)
     defaults = Ports()
     for name in ("portal", "idp", "registry", "inbox", "smtp"):
@@ -25,7 +28,7 @@ def main(argv=None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ports = Ports(args.portal_port, args.idp_port, args.registry_port, args.inbox_port, args.smtp_port)
     stack = Stack(Path(args.instance).resolve(), ports, host=args.host, host_name=args.host_name,
-                  database_url=args.database_url).start()
+                  database_url=args.database_url, idp_host_name=args.idp_host_name).start()
     print(stack.banner(), flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

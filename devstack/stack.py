@@ -67,11 +67,13 @@ class Stack:
     """Start and stop everything; used by ``python -m devstack`` and by the browser tests."""
 
     def __init__(self, instance: Path, ports: Ports | None = None, host: str = "127.0.0.1",
-                 host_name: str = "localhost", database_url: str | None = None) -> None:
+                 host_name: str = "localhost", database_url: str | None = None,
+                 idp_host_name: str | None = None) -> None:
         self.instance = Path(instance)
         self.ports = ports or Ports()
         self.host = host
         self.host_name = host_name
+        self.idp_host_name = idp_host_name or host_name  # another name = another site, as MPass is
         self.settings = stack_settings(self.instance, self.ports, host_name, database_url)
         self.servers: list[_Server] = []
         self.stop_event = threading.Event()
@@ -79,7 +81,8 @@ class Stack:
         self.app = None
 
     def url(self, part: str) -> str:
-        return f"http://{self.host_name}:{getattr(self.ports, part)}"
+        host = self.idp_host_name if part == "idp" else self.host_name
+        return f"http://{host}:{getattr(self.ports, part)}"
 
     def start(self) -> "Stack":
         from devstack import demo, idp, inbox, registry_sim
