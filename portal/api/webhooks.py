@@ -73,28 +73,31 @@ def _outbox(session: Session, flush_context) -> None:
     from portal.applications.models import Claim, StatusEvent
     from portal.backoffice.models import AgencyCase
 
+    new_cases = [o for o in session.new if isinstance(o, AgencyCase)]
+    changes = [o for o in session.new if isinstance(o, StatusEvent) and o.claim_id is not None]
+    if not new_cases and not changes:
+        return
     rows = []
     now = clock.now()
-    for obj in session.new:
-        if isinstance(obj, AgencyCase):
-            rows.append({"agency_code": obj.agency_code, "type": "case.created", "case_id": obj.id, "claim_id": None,
-                         "payload": {"case": obj.ref, "status": obj.status,
-                                     "claims": [c.ref for c in session.new if isinstance(c, Claim)
-                                                and c.case_id == obj.id]},
-                         "fanned_out": False, "created_at": now})
-        elif isinstance(obj, StatusEvent) and obj.claim_id is not None:
-            claim = obj.__dict__.get("claim") or session.get(Claim, obj.claim_id)
-            if claim is None or not claim.agency_code:
-                continue
-            case_ref = None
-            if claim.case_id:
-                case_ref = session.connection().execute(
-                    select(AgencyCase.ref).where(AgencyCase.id == claim.case_id)).scalar()
-            rows.append({"agency_code": claim.agency_code, "type": "case.changed", "case_id": claim.case_id,
-                         "claim_id": claim.id,
-                         "payload": {"case": case_ref, "claim": claim.ref, "benefit": claim.benefit_code,
-                                     "from_status": obj.from_status, "status": obj.to_status},
-                         "fanned_out": False, "created_at": now})
+    for case in new_cases:
+        rows.append({"agency_code": case.agency_code, "type": "case.created", "case_id": case.id, "claim_id": None,
+                     "payload": {"case": case.ref, "status": case.status,
+                                 "claims": [c.ref for c in session.new if isinstance(c, Claim) and c.case_id == case.id]},
+                     "fanned_out": False, "created_at": now})
+    claims = []
+    for change in changes:
+        claim = change.__dict__.get("claim") or session.get(Claim, change.claim_id)
+        if claim is not None and claim.agency_code:
+            claims.append((change, claim))
+    case_ids = {claim.case_id for _, claim in claims if claim.case_id}
+    refs = dict(session.connection().execute(select(AgencyCase.id, AgencyCase.ref)
+                                             .where(AgencyCase.id.in_(case_ids))).all()) if case_ids else {}
+    for change, claim in claims:
+        rows.append({"agency_code": claim.agency_code, "type": "case.changed", "case_id": claim.case_id,
+                     "claim_id": claim.id,
+                     "payload": {"case": refs.get(claim.case_id), "claim": claim.ref, "benefit": claim.benefit_code,
+                                 "from_status": change.from_status, "status": change.to_status},
+                     "fanned_out": False, "created_at": now})
     if rows:
         session.connection().execute(insert(WebhookEvent), rows)
 
