@@ -389,6 +389,91 @@ class Population:
                 out[f"{match.name}: {label}"] = match.idnp
         return out
 
+    # --- life events (the registry simulator's event feed changes the truth it serves) ----------------------
+
+    def register_birth(self, parent_idnp: str, *, first_name: str | None = None, sex: str = "F",
+                       born_on: dt.date | None = None) -> tuple[Person, BirthRecord]:
+        """A child born to ``parent_idnp`` (and their spouse in the household, if any), registered today."""
+        parent = self.persons.get(parent_idnp)
+        if parent is None or not parent.alive:
+            raise ValueError("no living person with this IDNP")
+        household = self.households[parent.household_id]
+        others = [self.persons[m] for m in household.member_idnps if m != parent.idnp]
+        spouse = next((p for p in others if p.relation in ("applicant", "spouse") and p.sex != parent.sex
+                       and p.alive and parent.relation in ("applicant", "spouse")), None)
+        mother, father = (parent, spouse) if parent.sex == "F" else (spouse, parent)
+        born_on = born_on or self.today
+        if sex not in ("F", "M"):
+            raise ValueError("sex is F or M")
+        idnp = self._new_idnp(born_on)
+        child = Person(idnp=idnp, first_name=first_name or ("Ana" if sex == "F" else "Ion"),
+                       last_name=(father or parent).last_name, sex=sex, birth_date=born_on,
+                       household_id=household.id, relation="child", address=household.address,
+                       mother_idnp=mother.idnp if mother else None, father_idnp=father.idnp if father else None)
+        self.persons[idnp] = child
+        household.member_idnps.append(idnp)
+        record = BirthRecord(record_number=f"AN-{born_on.year}-{900000 + len(self.births):06d}", child_idnp=idnp,
+                             birth_date=born_on, registered_on=max(born_on, self.today),
+                             mother_idnp=child.mother_idnp, father_idnp=child.father_idnp,
+                             raion_code=household.raion_code)
+        self.births.append(record)
+        self._birth_by_child[idnp] = record
+        for p in (record.mother_idnp, record.father_idnp):
+            if p:
+                self._births_by_parent[p].append(record)
+        return child, record
+
+    def _new_idnp(self, born_on: dt.date) -> str:
+        from portal.core.idnp import make_idnp
+
+        serial = getattr(self, "_event_serial", 0)
+        while True:
+            serial += 1
+            idnp = make_idnp(f"2{born_on.year % 1000:03d}199{serial:05d}")  # office 199: born through an event
+            if idnp not in self.persons:
+                self._event_serial = serial
+                return idnp
+
+    def register_death(self, idnp: str, on: dt.date | None = None) -> Person:
+        person = self.persons.get(idnp)
+        if person is None or not person.alive:
+            raise ValueError("no living person with this IDNP")
+        person.deceased_on = on or self.today
+        household = self.households[person.household_id]
+        if idnp in household.member_idnps:
+            household.member_idnps.remove(idnp)
+        return person
+
+    def change_address(self, idnp: str, raion_code: str, locality: str, street: str, number: str) -> Address:
+        """The person's whole household moves (every member's domicile changes with it)."""
+        person = self.persons.get(idnp)
+        if person is None or not person.alive:
+            raise ValueError("no living person with this IDNP")
+        household = self.households[person.household_id]
+        address = Address(raion_code, locality, street, number)
+        household.address = address
+        for m in household.member_idnps:
+            self.persons[m].address = address
+        return address
+
+    def decide_disability(self, idnp: str, degree: str, *, issued_on: dt.date | None = None,
+                          valid_until: dt.date | None = None) -> Disability:
+        person = self.persons.get(idnp)
+        if person is None or not person.alive:
+            raise ValueError("no living person with this IDNP")
+        if degree not in DISABILITY_DEGREES:
+            raise ValueError(f"degree is one of {', '.join(DISABILITY_DEGREES)}")
+        issued = issued_on or self.today
+        person.disability = Disability(degree, f"CNDDCM-{issued.year}-9{len(self.persons):05d}", issued, valid_until)
+        return person.disability
+
+    def register_unemployed(self, idnp: str, since: dt.date | None = None) -> Person:
+        person = self.persons.get(idnp)
+        if person is None or not person.alive:
+            raise ValueError("no living person with this IDNP")
+        person.unemployed_since = since or self.today
+        return person
+
     def fingerprint(self) -> str:
         """SHA-256 of every record: equal on every machine for the same size, today and seed."""
         digest = hashlib.sha256()

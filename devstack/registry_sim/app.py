@@ -11,6 +11,10 @@ caller must say who it is (``X-Road-Client: INSTANCE/CLASS/MEMBER/SUBSYSTEM``);
 an in-memory access log (``GET /_log``), as MConnect records them in MLog.
 
 Faults can be injected per registry for tests and demos (``POST /_faults``).
+
+Registry change events (MConnect Events, CloudEvents v1) are served by long polling at
+``GET /events?after=<id>&wait=<s>`` and made to happen with ``POST /_events`` (see
+:mod:`devstack.registry_sim.events`).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import base64
 import collections
 import datetime as dt
 import hashlib
+import json
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +31,7 @@ from urllib.parse import unquote
 from flask import Flask, Response, jsonify, render_template_string, request
 
 from devstack.population import Population, build_population
+from devstack.registry_sim.events import MAX_LIMIT, MAX_WAIT, EventFeed, trigger
 from devstack.registry_sim.services import SERVICES, BadRequest, malformed
 from portal.core.idnp import is_well_formed
 from portal.routing.reference import territory
@@ -55,6 +61,7 @@ class State:
         self.faults: dict[str, Fault] = {}
         self.log: collections.deque[dict] = collections.deque(maxlen=LOG_SIZE)
         self.registries = {code: reg for code, reg in territory().registries.items() if code in SERVICES}
+        self.events = EventFeed()
         self.by_address = {(reg.member, reg.subsystem): code for code, reg in self.registries.items()}
 
     def fault(self, registry: str) -> Fault | None:
@@ -161,6 +168,54 @@ def create_app(population: Population | None = None) -> Flask:
             return finish(jsonify(body))
         return finish(jsonify(answer))
 
+    @app.get("/events")
+    def events():
+        """MConnect Events by long polling: CloudEvents after ``after``, waiting up to ``wait`` s for one."""
+        client = request.headers.get("X-Road-Client", "").strip()
+        if len(client.split("/")) != 4 or not all(client.split("/")):
+            return _error(400, "missing_client", "the X-Road-Client header is required")
+        try:
+            after = int(request.args.get("after", "0"))
+            wait = float(request.args.get("wait", "0"))
+            limit = int(request.args.get("limit", "100"))
+        except ValueError:
+            return _error(400, "bad_request", "after and limit are integers, wait is seconds")
+        if after < 0 or not 0 <= wait <= MAX_WAIT or not 1 <= limit <= MAX_LIMIT:
+            return _error(400, "bad_request", f"after ≥ 0, 0 ≤ wait ≤ {MAX_WAIT:.0f}, 1 ≤ limit ≤ {MAX_LIMIT}")
+        fault = state.fault("events")
+        if fault is not None and fault.mode in ("down", "error"):
+            return _error(503 if fault.mode == "down" else 500, "unavailable", "the event feed is unavailable")
+        batch = state.events.wait(after, wait, limit) if wait else state.events.after(after, limit)
+        state.record({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+                      "client": client, "id": request.headers.get("X-Road-Id"), "user_id": None, "purpose": None,
+                      "legal_basis": None, "application_ref": None, "registry": "events", "service": "events",
+                      "subject": None, "path": request.full_path, "fault": None, "status": 200,
+                      "duration_ms": None})
+        response = Response(json.dumps(batch, ensure_ascii=False), status=200,
+                            content_type="application/cloudevents-batch+json; charset=utf-8")
+        response.headers["X-Events-Last-Id"] = str(state.events.last_id)
+        return response
+
+    @app.post("/_events")
+    def publish_event():
+        """Make a life event happen (for demos and tests): the registries change, then the event is published."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error(400, "bad_request", "send JSON: {type: birth|death|address|disability|unemployment, …}")
+        try:
+            with state.lock:
+                event = trigger(state.population, state.events, body)
+        except (ValueError, KeyError) as exc:
+            return _error(400, "bad_event", str(exc))
+        response = jsonify(event)
+        response.status_code = 201
+        return response
+
+    @app.delete("/_events")
+    def clear_events():
+        state.events.clear()
+        return jsonify([])
+
     @app.get("/_faults")
     def get_faults():
         with state.lock:
@@ -174,8 +229,9 @@ def create_app(population: Population | None = None) -> Flask:
         registry = data.get("registry")
         mode = data.get("mode")
         targets = list(state.registries) if registry in ("*", "all") else [registry]
-        if any(t not in state.registries for t in targets):
-            return _error(400, "unknown_registry", f"registry is one of {', '.join(state.registries)} or *")
+        if any(t not in state.registries and t != "events" for t in targets):
+            return _error(400, "unknown_registry",
+                          f"registry is one of {', '.join(state.registries)}, events (the event feed) or *")
         if mode not in FAULT_MODES:
             return _error(400, "unknown_mode", f"mode is one of {', '.join(FAULT_MODES)}")
         latency = data.get("latency_ms", DEFAULT_LATENCY_MS if mode == "slow" else 0)
@@ -224,7 +280,7 @@ def create_app(population: Population | None = None) -> Flask:
         services = [(code, reg, list(SERVICES[code])) for code, reg in state.registries.items()]
         pop = state.population
         return render_template_string(
-            PAGE, services=services, faults=faults, samples=pop.samples(), pop=pop,
+            PAGE, services=services, faults=faults, samples=pop.samples(), pop=pop, last_event=state.events.last_id,
             raions=len(pop.raion_codes()), instance=INSTANCE, member_class=MEMBER_CLASS)
 
     return app
@@ -255,5 +311,10 @@ PAGE = """<!doctype html>
 <code>X-Road-UserId</code> and <code>X-Road-Purpose: purpose=…; legal-basis=…; ref=…</code> (values percent-encoded).
 Access log: <a href="/_log">/_log</a>. Faults: <a href="/_faults">/_faults</a>; set one with
 <code>POST /_faults {"registry": "cnas", "mode": "down"|"slow"|"error"|"malformed"|"ok", "latency_ms": 800}</code>.</p>
+<h2>Events (MConnect Events)</h2>
+<p>CloudEvents v1, structured mode, by long polling: <code>GET /events?after=&lt;id&gt;&amp;wait=&lt;seconds&gt;</code>
+(with <code>X-Road-Client</code>), kept 5 days; {{ last_event }} published so far. Make one happen with
+<code>POST /_events {"type": "birth", "parent": "&lt;idnp&gt;"}</code>, or <code>"death"</code>, <code>"address"</code>
+(<code>"raion"</code>), <code>"disability"</code> (<code>"degree"</code>), <code>"unemployment"</code> with <code>"idnp"</code>.</p>
 </body></html>
 """
