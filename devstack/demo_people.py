@@ -97,7 +97,8 @@ STAFF = (
         email="olga.turcan@cnas.gov.md", phone="+37369100073", language="ro", raion="chisinau",
         description={"ro": "Specialistă, Casa Națională de Asigurări Sociale", "ru": "Специалист, Национальная касса социального страхования",
                      "en": "Case worker, National Social Insurance House"},
-        roles=(("case_worker", "CNAS"),),
+        # CNAS also keeps the social insurance register: she answers reports of wrong insurance data too.
+        roles=(("case_worker", "CNAS"), ("registry_officer", "cnas")),
     ),
     DemoPerson(
         idnp="2005001000084", first_name="Victor", last_name="Grosu", birth_date="1970-12-02", gender=1,

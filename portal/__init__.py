@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "portal.ops.views",
     "portal.decisions.views",
     "portal.casefiles.views",
+    "portal.registries.views",
     "portal.notifications.admin",
     "portal.assessment.views",
     "portal.audit.cli",

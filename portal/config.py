@@ -49,6 +49,19 @@ class Settings:
     registry_base_url: str = "http://127.0.0.1:5002"
     registry_client_id: str = "MD/GOV/MMPS/ESOCIAL"
     registry_timeout_seconds: float = 5.0
+    # Mutual TLS to the MConnect security server: eSocial's client certificate and key (PEM files) and the CA
+    # bundle that signs the security server's certificate ("" = the system's CAs).
+    registry_client_cert: str = ""
+    registry_client_key: str = ""
+    registry_ca_file: str = ""
+    # Resilience: attempts per query on transient errors, circuit breaker per registry, cache for own queries.
+    registry_retry_attempts: int = 3
+    registry_breaker_failures: int = 5
+    registry_breaker_cooldown_seconds: float = 30.0
+    registry_cache_seconds: int = 180
+    # MConnect Events (CloudEvents feed, long polling): "" = registry_base_url.
+    registry_events_url: str = ""
+    registry_events_wait_seconds: float = 1.0
 
     # Notifications.
     smtp_host: str = "127.0.0.1"
@@ -157,6 +170,8 @@ def load_settings(env: str | None = None, overrides: dict | None = None) -> Sett
 def validate(settings: Settings) -> None:
     if settings.default_language not in settings.languages:
         raise SettingsError("default_language must be one of languages")
+    if bool(settings.registry_client_cert) != bool(settings.registry_client_key):
+        raise SettingsError("registry_client_cert and registry_client_key are set together (mutual TLS to MConnect)")
     if settings.is_production:
         if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32:
             raise SettingsError("production needs ESOCIAL_SECRET_KEY: a random value of 32 characters or more")

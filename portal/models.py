@@ -7,6 +7,10 @@ from portal.assessment.models import ClaimAssessment, ClaimKey, RiskFlag  # noqa
 from portal.notifications.models import Notification, NotificationAttempt, Reminder  # noqa: F401
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.privacy.models import Consent  # noqa: F401
+from portal.registries.models import (  # noqa: F401
+    ApplicationSubject, BenefitOffer, DataAccess, EventCursor, PendingFetch, ReceivedEvent, RectificationRequest,
+    RegistryNotice,
+)
 from portal.routing.models import RoutingRuleVersion  # noqa: F401
 from portal.backoffice.models import AgencyCase, CaseTransfer  # noqa: F401
 from portal.decisions.models import Appeal, Decision  # noqa: F401

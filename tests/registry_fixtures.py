@@ -15,7 +15,7 @@ import pytest
 import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-CLIENT_ID = "MD/GOV/MMPS/ESOCIAL"
+from registry_helpers import CLIENT_ID, point_portal_at, unpoint_portal  # noqa: F401 - used by the tests too
 
 
 @lru_cache(maxsize=1)
@@ -57,14 +57,29 @@ class RegistrySimulator:
         response.raise_for_status()
         return response.json()
 
+    def queries(self, **filters) -> list[dict]:
+        """The access log without the event feed's requests."""
+        return [e for e in self.log(**filters) if e["registry"] != "events"]
+
+    def event(self, **body) -> dict:
+        """Make a life event happen (``type`` = birth, death, address, disability, unemployment or raw)."""
+        response = requests.post(f"{self.base_url}/_events", json=body, timeout=5)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def events(self, after: int = 0, wait: float = 0) -> list[dict]:
+        response = requests.get(f"{self.base_url}/events", params={"after": after, "wait": wait},
+                                headers={"X-Road-Client": CLIENT_ID}, timeout=5 + wait)
+        response.raise_for_status()
+        return response.json()
+
 
 @pytest.fixture(scope="session")
 def population():
     return shared_population()
 
 
-@pytest.fixture(scope="session")
-def registry_server(population):
+def _serve(population):
     from devstack.registry_sim import create_app
 
     app = create_app(population)
@@ -80,12 +95,33 @@ def registry_server(population):
         thread.join(timeout=5)
 
 
+@pytest.fixture(scope="session")
+def registry_server(population):
+    yield from _serve(population)
+
+
+@pytest.fixture(scope="module")
+def changing_registry():
+    """A simulator of its own, on a population of its own: life events change it without touching the shared one."""
+    from devstack.population import build_population
+
+    yield from _serve(build_population(size=2000))
+
+
 @pytest.fixture
 def registry(registry_server):
     """The running simulator with no faults and an empty log, reset again afterwards."""
     registry_server.reset()
     yield registry_server
     registry_server.reset()
+
+
+@pytest.fixture
+def portal_registries(app, registry):
+    """The portal (its gateway: breakers, cache, access log) pointed at the shared simulator."""
+    point_portal_at(app, registry)
+    yield registry
+    unpoint_portal(app)
 
 
 @pytest.fixture

@@ -229,7 +229,9 @@ def problems(application: Application, today: dt.date) -> list[tuple[str, str]]:
                 out.append((step, str(_l("Confirm the data on this page or tell us what is wrong."))))
                 break
     address = evidence.get("address")
-    if address is None or address.status != "fetched":
+    from portal.registries.services import address_usable_later  # a register that did not answer yet
+
+    if (address is None or address.status != "fetched") and not address_usable_later(application):
         out.append(("about_you", str(_l("We could not get your address from the population register yet. "
                                          "Your draft is saved; try again later."))))
     answers = application.answers or {}
@@ -273,7 +275,11 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     try:
         agencies = route_application(session, application)
     except NoRoute:
-        raise DomainError(_l("We cannot tell which agency handles your application. Contact the help line."))
+        from portal.registries.pending import route_when_known  # the address may still come: hold, route then
+
+        agencies = route_when_known(session, application)
+        if agencies is None:
+            raise DomainError(_l("We cannot tell which agency handles your application. Contact the help line."))
     now = clock.now()
     # Compare-and-set: only one of two simultaneous submits moves the draft.
     result = session.execute(
@@ -288,7 +294,8 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
     session.refresh(application)
     application.number = _number(application)
     for code in application.benefits:
-        claim = Claim(application=application, benefit_code=code, agency_code=agencies[code], status=st.SUBMITTED)
+        claim = Claim(application=application, benefit_code=code, agency_code=agencies[code] or "",
+                      status=st.SUBMITTED if agencies[code] else st.AWAITING_DATA)
         session.add(claim)
     from portal.backoffice import cases as agency_cases
 
@@ -297,9 +304,12 @@ def submit(session: Session, application: Application, *, actor: Account) -> tup
 
     eligibility.at_submission(session, application, actor=actor)
     _event(session, application, st.SUBMITTED, actor=actor)
+    from portal.registries.pending import hold
+
+    hold(session, application)  # which data is still pending; the claims waiting for the address
     audit.record(session, "application_submitted", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
                  object_type="application", object_id=application.ref, number=application.number,
-                 agencies=sorted(set(agencies.values())))
+                 agencies=sorted({a for a in agencies.values() if a}))
     record_submission(session, application, authority)  # who sent it for whom (portal.representation)
     notify(session, application.applicant, "application_submitted",
            {"number": application.number, "benefits": list(application.benefits)}, application=application)

@@ -17,9 +17,12 @@ INFO_PROVIDED = "info_provided"
 APPROVED = "approved"
 REJECTED = "rejected"
 APPEALED = "appealed"  # the citizen contests the decision; another worker reviews it
+# Sent, but which agency handles it waits for the address from the population register (portal.registries.pending).
+AWAITING_DATA = "awaiting_data"
 
 STAFF = "staff"
 APPLICANT = "applicant"
+SYSTEM = "system"  # eSocial itself (a sweep), not a person
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     (SUBMITTED, IN_REVIEW): STAFF,
@@ -38,6 +41,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (REJECTED, APPEALED): APPLICANT,
     (APPEALED, APPROVED): STAFF,
     (APPEALED, REJECTED): STAFF,
+    (AWAITING_DATA, SUBMITTED): SYSTEM,
 }
 
 FINAL = frozenset({APPROVED, REJECTED})
@@ -54,6 +58,12 @@ LABELS = {
     REJECTED: _l("Rejected"),
     APPEALED: _l("Appeal under review"),
     "transferred": _l("Sent to another agency"),
+    AWAITING_DATA: _l("Waiting for data from the registries"),
+    # History entries of the registry layer (portal.registries), not statuses.
+    "data_received": _l("Data received from a registry"),
+    "data_failed": _l("A registry's answer could not be used"),
+    "registry_event": _l("A registry reported a change"),
+    "data_reported": _l("Data reported as wrong to its registry"),
 }
 
 

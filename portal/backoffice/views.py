@@ -113,6 +113,10 @@ def case(ref: str):
     audit.record(db.session, "case_viewed", actor_idnp=current_user.idnp,
                  subject_idnp=found.case.application.applicant.idnp, object_type="case",
                  object_id=found.case.ref, agency=found.case.agency_code, purpose=_purpose(found.case))
+    from portal.registries.services import record_reading  # the data-access log: every person shown
+
+    record_reading(found.case.application, actor=current_user, institution=found.case.agency_code,
+                   benefits=[c.benefit_code for c in found.case.claims], reference=found.case.ref)
     return _case_page(found)
 
 

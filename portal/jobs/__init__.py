@@ -27,6 +27,7 @@ log = logging.getLogger("esocial.jobs")
 # Modules whose import registers sweeps.
 TASK_MODULES: list[str] = [
     "portal.backoffice.tasks",
+    "portal.registries.tasks",
     "portal.assessment.tasks",
     "portal.api.tasks",
     "portal.assisted.tasks",

@@ -43,6 +43,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "case_transferred": frozenset({"number", "benefit", "agency"}),
     "case_overdue": frozenset({"number", "benefits", "agency", "due_on", "case_ref"}),
     "appeal_assigned": frozenset({"number", "benefit", "case_ref"}),
+    # A benefit offered without being asked for (portal.registries.offers); links to the offer.
+    "benefit_offer": frozenset({"benefit", "offer_ref"}),
 }
 DECISIONS = ("approved", "rejected")
 
@@ -135,6 +137,10 @@ def application_path(ref: str) -> str:
     return f"/applications/{ref}"
 
 
+def offer_path(ref: str) -> str:
+    return f"/offers/{ref}"
+
+
 def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or DEFAULT_TIMEZONE)
@@ -165,7 +171,9 @@ def _context(n: Notification, language: str, base_url: str, timezone: str | None
     m = {
         "number": p.get("number") or "",
         "date": format_date(created.date(), "long", locale=language),
-        "link": f"{base_url.rstrip('/')}{application_path(ref)}" if ref else None,
+        "link": (f"{base_url.rstrip('/')}{application_path(ref)}" if ref else
+                 f"{base_url.rstrip('/')}{offer_path(p['offer_ref'])}" if p.get("offer_ref") else None),
+        "child_name": (p.get("child_name") or "").strip(),
         "question": (p.get("question") or "").strip(),
         "reason": (p.get("reason") or "").strip(),
         "decision_code": p.get("decision"),

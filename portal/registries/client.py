@@ -14,12 +14,14 @@ with member/subsystem from ``config/reference/registries.toml``.  Answers are
 validated and mapped by :mod:`portal.registries.schemas`; nothing unvalidated
 leaves this module.  Failures are one of three exceptions:
 
-* :class:`RegistryUnavailable`: timeout, connection error, HTTP 5xx or 429 (ask again later);
+* :class:`RegistryUnavailable`: timeout (code ``timeout``), connection error, HTTP 5xx or 429 (ask again later);
 * :class:`RegistryNotFound`: HTTP 404, the registry does not know the person;
 * :class:`RegistryDataError`: the answer is not what was agreed (bad JSON, wrong shape, another person).
 
-There are no retries here: the caller decides (the prefill marks the item
-"pending" and the portal asks again later).
+This module is one HTTP attempt and nothing more: no retries, no cache, no
+log of its own.  :mod:`portal.registries.gateway` wraps it with what a real
+exchange needs (retries with backoff, a circuit breaker per registry, a
+short-lived cache per purpose, and the data-access log).
 """
 from __future__ import annotations
 
@@ -57,12 +59,14 @@ class RegistryError(Exception):
     code = "error"
 
     def __init__(self, message: str, *, registry: str | None = None, service: str | None = None,
-                 correlation_id: str | None = None, status: int | None = None, code: str | None = None):
+                 correlation_id: str | None = None, status: int | None = None, code: str | None = None,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.registry = registry
         self.service = service
         self.correlation_id = correlation_id
         self.status = status
+        self.retry_after = retry_after  # seconds the registry asked us to wait (HTTP Retry-After), if it said
         if code:
             self.code = code
 
@@ -95,6 +99,11 @@ class Purpose:
     ``actor_idnp`` is the person on whose behalf the query is made (the citizen, or the
     official handling the case); ``correlation_id`` (optional) ties the queries of one
     operation together: the prefill derives its per-item ids from it.
+
+    For the data-access log: ``actor_role`` says who asked (``citizen``, ``official`` or
+    ``system`` for eSocial's own sweeps), ``on_behalf_of`` the person for whom they acted
+    (the applicant, when a specialist or a sweep asks for them) and ``institution`` the
+    institution that asked (an agency code; ``None`` is eSocial itself).
     """
 
     purpose: str
@@ -102,6 +111,9 @@ class Purpose:
     actor_idnp: str
     application_ref: str | None = None
     correlation_id: str | None = None
+    actor_role: str = "citizen"
+    on_behalf_of: str | None = None
+    institution: str | None = None
 
     def __post_init__(self):
         if not (self.purpose or "").strip():
@@ -112,6 +124,10 @@ class Purpose:
             raise ValueError("a registry query needs the IDNP of the person on whose behalf it is made")
         if self.correlation_id is not None and not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", self.correlation_id):
             raise ValueError("correlation_id: up to 40 letters, digits, '.', '_' or '-'")
+        if self.actor_role not in ACTOR_ROLES:
+            raise ValueError(f"actor_role is one of {', '.join(ACTOR_ROLES)}")
+        if self.on_behalf_of is not None and not is_well_formed(self.on_behalf_of):
+            raise ValueError("on_behalf_of: the IDNP of the person the actor acts for")
 
     def header(self) -> str:
         """The ``X-Road-Purpose`` value: ``key=value`` pairs, values percent-encoded (headers are ASCII)."""
@@ -123,6 +139,7 @@ class Purpose:
 
 
 Query = Purpose  # the name used in the design notes
+ACTOR_ROLES = ("citizen", "official", "system")
 
 
 @dataclass(frozen=True)
@@ -181,7 +198,7 @@ class HttpRegistryClient(RegistryClient):
     """
 
     def __init__(self, base_url: str, client_id: str, timeout: float = 5.0, *, connect_timeout: float | None = None,
-                 registries: Mapping[str, Registry] | None = None, pool_size: int = 32,
+                 registries: Mapping[str, Registry] | None = None, pool_size: int = 48,
                  cert: str | tuple[str, str] | None = None, verify: bool | str = True,
                  session: requests.Session | None = None):
         parts = client_id.split("/")
@@ -236,7 +253,7 @@ class HttpRegistryClient(RegistryClient):
                 body = self._read(response, where)
             return self._answer(spec, response, body, idnp, params, where)
         except requests.Timeout as exc:
-            raise RegistryUnavailable(f"{registry} did not answer in time", code="unavailable", **where) from exc
+            raise RegistryUnavailable(f"{registry} did not answer in time", code="timeout", **where) from exc
         except requests.RequestException as exc:
             raise RegistryUnavailable(f"{registry} could not be reached: {type(exc).__name__}", **where) from exc
         finally:
@@ -259,7 +276,8 @@ class HttpRegistryClient(RegistryClient):
         if status == 404:
             raise RegistryNotFound(f"{spec.registry} holds no record of this person", status=status, **where)
         if status >= 500 or status == 429:
-            raise RegistryUnavailable(f"{spec.registry} answered HTTP {status}", status=status, **where)
+            raise RegistryUnavailable(f"{spec.registry} answered HTTP {status}", status=status,
+                                      retry_after=_retry_after(response.headers.get("Retry-After")), **where)
         if status != 200:
             raise RegistryError(f"{spec.registry} refused the query (HTTP {status})", status=status,
                                 code="rejected", **where)
@@ -288,7 +306,26 @@ class HttpRegistryClient(RegistryClient):
         self.session.close()
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from an HTTP ``Retry-After`` header (delta-seconds only; an HTTP date is ignored)."""
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    return None
+
+
+def tls_options(settings) -> dict:
+    """``cert`` and ``verify`` for requests from the mutual-TLS settings (paths resolved from the project root)."""
+    options: dict = {}
+    if settings.registry_client_cert:
+        options["cert"] = (str(settings.resolve(settings.registry_client_cert)),
+                           str(settings.resolve(settings.registry_client_key)))
+    if settings.registry_ca_file:
+        options["verify"] = str(settings.resolve(settings.registry_ca_file))
+    return options
+
+
 def from_settings(settings) -> HttpRegistryClient:
-    """The client configured by :class:`portal.config.Settings` (registry_base_url, _client_id, _timeout_seconds)."""
+    """The client configured by :class:`portal.config.Settings`: registry_base_url, _client_id, _timeout_seconds,
+    and for mutual TLS to the MConnect security server registry_client_cert, _client_key and _ca_file."""
     return HttpRegistryClient(settings.registry_base_url, settings.registry_client_id,
-                              settings.registry_timeout_seconds)
+                              settings.registry_timeout_seconds, **tls_options(settings))

@@ -10,9 +10,15 @@
   (otherwise about the applicant alone: no household data is fetched that the
   benefit does not ask for).
 
-``identity`` and ``household`` are fetched first (the household says who the
-members are), then every other (item, member) query runs concurrently, so the
-whole takes about as long as the household plus the slowest registry.
+Every query about the applicant starts at once, the household among them; the
+queries about the other members start as soon as the household says who they
+are.  So an application about the applicant alone takes about as long as its
+slowest registry, and one about a household as long as the population register
+plus the slowest registry asked about the members.  A caller that already knows
+the household (a sweep completing a sent application) passes it as ``household``.
+
+The worker threads run in copies of the caller's :mod:`contextvars` context, so
+what the caller set up for the queries (the data-access journal) applies to them.
 
 A registry that is down or too slow gives a ``pending`` item (ask again later;
 the citizen goes on); an answer that breaks the schema gives ``failed`` with no
@@ -21,9 +27,10 @@ are what the citizen and case-worker templates render.
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from portal.core import clock, correlation
@@ -44,7 +51,7 @@ APPLICANT_ITEMS = ("identity", "address", "household", "births")
 MEMBER_ITEMS = ("income", "insurance", "disability", "unemployment", "property")
 FIRST = ("identity", "household")
 STATUSES = ("fetched", "pending", "failed")
-MAX_WORKERS = 16
+MAX_WORKERS = 48  # threads wait on the network: one per query of a large household
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class ItemResult:
     ``malformed``, ``not_found``, ``unsupported``, ``rejected``, ``household_unavailable``…
     ``fetched_at`` is when eSocial got the answer (or gave up), timezone-aware UTC.
     ``correlation_id`` finds the item's queries in the registry logs: the queries carry
-    ``X-Road-Id: <correlation_id>/<n>``.
+    ``X-Road-Id: <correlation_id>/<n>``.  ``retrieved_at`` is the registry's own time stamp
+    of its answer (the oldest, when the item took several queries): how fresh the data is.
     """
 
     item: str
@@ -67,6 +75,7 @@ class ItemResult:
     fetched_at: dt.datetime
     error: str | None = None
     correlation_id: str | None = None
+    retrieved_at: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -158,9 +167,13 @@ def _payload(item: str, records: list[Record], names: dict[str, str], period: tu
 
 
 def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, purpose: Purpose, *,
-            today: dt.date | None = None, max_workers: int = MAX_WORKERS) -> dict[str, ItemResult]:
+            today: dt.date | None = None, max_workers: int = MAX_WORKERS,
+            household: dict | None = None) -> dict[str, ItemResult]:
     """Ask the registries for ``items`` (data item → registry code) about the applicant and their household.
 
+    ``household``: the household payload (as the ``household`` item gives it) when the caller
+    already holds it and ``household`` is not among ``items``; without either, the member items
+    are about the applicant alone.
     Returns one :class:`ItemResult` per item, in the order of ``items``.  Never raises for a registry
     failure: that is in the item's status.
     """
@@ -171,7 +184,7 @@ def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, 
     cids = {item: f"{base}-{item}" for item in items}
     results: dict[str, ItemResult] = {}
 
-    def conclude(item: str, outcomes: list[_Outcome], members: list[str] | None = None) -> None:
+    def conclude(item: str, outcomes: list[_Outcome]) -> None:
         finished = max((o.finished_at for o in outcomes if o.finished_at), default=clock.now())
         errors = [o.error for o in outcomes if o.error is not None]
         if errors:
@@ -180,34 +193,46 @@ def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, 
             return
         records = [o.record for o in outcomes]
         try:
-            payload = _payload(item, records, _names(results, applicant_idnp), period)
+            names = _names(results, applicant_idnp)
+            for m in (household or {}).get("members", []):
+                names.setdefault(m["idnp"], f"{m['first_name']} {m['last_name']}")
+            payload = _payload(item, records, names, period)
         except (KeyError, TypeError, ValueError):  # a record that lacks what its item needs: never keep it
             log.exception("registry records for %s could not be assembled (id=%s)", item, cids[item])
             results[item] = ItemResult(item, items[item], "failed", None, finished, "malformed", cids[item])
             return
-        results[item] = ItemResult(item, items[item], "fetched", payload, finished, None, cids[item])
+        results[item] = ItemResult(item, items[item], "fetched", payload, finished, None, cids[item],
+                                   min(r.retrieved_at for r in records))
 
     def params_for(item: str) -> dict | None:
         return {"period_from": period[0], "period_to": period[1]} if item == "income" else None
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="prefill") as pool:
-        # 1. who the applicant is and who lives with them
-        first = {item: pool.submit(_ask, client, items[item], item, applicant_idnp, purpose, f"{cids[item]}/1")
-                 for item in FIRST if item in items}
-        for item, future in first.items():
-            conclude(item, [future.result()])
+        def ask(registry: str, item: str, idnp: str, n: int) -> Future:
+            context = contextvars.copy_context()  # one copy per task: a context runs in one thread at a time
+            return pool.submit(context.run, _ask, client, registry, item, idnp, purpose, f"{cids[item]}/{n}",
+                               params_for(item))
 
-        members = [applicant_idnp]
+        # 1. everything about the applicant at once, the household among it
+        about_applicant = {item: ask(registry, item, applicant_idnp, 1) for item, registry in items.items()}
+        for item in FIRST:
+            if item in items:
+                conclude(item, [about_applicant[item].result()])
+
+        household_idnps = [applicant_idnp]
         blocked: tuple[str, str] | None = None
         if "household" in items:
-            household = results["household"]
-            if household.ok:
-                members = [m["idnp"] for m in household.payload["members"]]
+            answer = results["household"]
+            if answer.ok:
+                household_idnps = [m["idnp"] for m in answer.payload["members"]]
             else:
-                blocked = (household.status, f"household_{household.error}")
+                blocked = (answer.status, f"household_{answer.error}")
+        elif household:
+            household_idnps += [m["idnp"] for m in household.get("members", []) if m["idnp"] != applicant_idnp]
+        others = [m for m in household_idnps if m != applicant_idnp]
 
-        # 2. everything else, every (item, member) at once
-        pending: dict[str, list] = {}
+        # 2. the other members, as soon as we know who they are
+        pending: dict[str, list[Future]] = {}
         for item, registry in items.items():
             if item in results:
                 continue
@@ -215,10 +240,9 @@ def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, 
                 # without the household we do not know whose data to ask for: never half a household
                 results[item] = ItemResult(item, registry, blocked[0], None, clock.now(), blocked[1], cids[item])
                 continue
-            whom = members if item in MEMBER_ITEMS else [applicant_idnp]
-            pending[item] = [pool.submit(_ask, client, registry, item, idnp, purpose, f"{cids[item]}/{n}",
-                                         params_for(item))
-                             for n, idnp in enumerate(whom, start=1)]
+            pending[item] = [about_applicant[item]]
+            if item in MEMBER_ITEMS:
+                pending[item] += [ask(registry, item, idnp, n) for n, idnp in enumerate(others, start=2)]
         for item, futures in pending.items():
             conclude(item, [f.result() for f in futures])
 
