@@ -445,6 +445,8 @@ def subscribe():
     url = _string(data, "url", required=True, max_length=500)
     if not url.startswith(("https://", "http://")) or len(url) < 10:
         raise ApiError(400, "invalid_body", "'url' must be an http(s) address.")
+    if url.startswith("http://") and current_app.config["ESOCIAL"].is_production:
+        raise ApiError(400, "invalid_body", "'url' must be an https address.")  # signed, but not secret in transit
     events = data.get("events", list(webhooks.EVENT_TYPES))
     if (not isinstance(events, list) or not events or any(e not in webhooks.EVENT_TYPES for e in events)
             or len(set(events)) != len(events)):
