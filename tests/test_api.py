@@ -401,3 +401,19 @@ def test_the_demo_has_a_client_per_agency_with_its_documented_secret(app, client
         db.session.commit()
     t = token(client, "demo-atas-centru", demo.demo_api_secret("ATAS-CENTRU"))
     assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {t}"}).status_code == 200
+
+
+def test_operators_rotate_secrets_from_the_command_line(app, client, world):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["api-clients", "create", "sys-cli", world["agency"], "--name", "CLI system"])
+    assert made.exit_code == 0, made.output
+    cid, first = made.output.split()
+    added = runner.invoke(args=["api-clients", "add-secret", cid, "--label", "2027"])
+    secret_id, second = added.output.removeprefix("secret ").split(": ")
+    assert token(client, cid, first) and token(client, cid, second.strip())
+    first_id = int(secret_id) - 1
+    assert runner.invoke(args=["api-clients", "revoke-secret", cid, str(first_id)]).exit_code == 0
+    refused = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", "client_id": cid,
+                                                       "client_secret": first})
+    assert refused.status_code == 401 and token(client, cid, second.strip())
+    assert f"{cid}\t{world['agency']}\tactive secrets: {secret_id}" in runner.invoke(args=["api-clients", "list"]).output

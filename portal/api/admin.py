@@ -1,6 +1,7 @@
 """The agency administrator's page: the agency's API clients, webhook subscriptions and every delivery attempt."""
 from __future__ import annotations
 
+import click
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +14,7 @@ from portal.citizen.forms import EmptyForm
 from portal.core.db import db
 from portal.core.security import staff
 
-bp = Blueprint("api_admin", __name__, url_prefix="/backoffice/integration")
+bp = Blueprint("api_admin", __name__, url_prefix="/backoffice/integration", cli_group="api-clients")
 
 
 def _agencies() -> set[str]:
@@ -46,3 +47,58 @@ def retry(delivery_id: int):
         webhooks.retry(db.session, delivery)
         flash(_l("The delivery will be tried again in a moment."), "success")
     return redirect(url_for("api_admin.overview"), code=303)
+
+
+# --- operators: ``flask --app wsgi api-clients create|add-secret|revoke-secret|list`` -----------------------------
+
+@bp.cli.command("create")
+@click.argument("client_id")
+@click.argument("agency")
+@click.option("--name", default="", help="What the system is called")
+def cli_create(client_id: str, agency: str, name: str):
+    """A client system for AGENCY; prints its first secret (shown once)."""
+    from portal.api import auth
+
+    with db.session.begin():
+        _client, secret = auth.create_client(db.session, client_id=client_id, name=name or client_id,
+                                             agency_code=agency, granted_by="cli")
+    click.echo(f"{client_id} {secret}")
+
+
+@bp.cli.command("add-secret")
+@click.argument("client_id")
+@click.option("--label", default="")
+def cli_add_secret(client_id: str, label: str):
+    """Another active secret for CLIENT_ID (rotation: switch the system to it, then revoke the old one)."""
+    from portal.api import auth
+
+    with db.session.begin():
+        client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+        if client is None:
+            raise click.ClickException(f"no client {client_id}")
+        secret = auth.new_secret()
+        row = auth.add_secret(db.session, client, secret, label=label)
+    click.echo(f"secret {row.id}: {secret}")
+
+
+@bp.cli.command("revoke-secret")
+@click.argument("client_id")
+@click.argument("secret_id", type=int)
+def cli_revoke_secret(client_id: str, secret_id: int):
+    """Revoke one secret; tokens issued for it stop working at once."""
+    from portal.api import auth
+
+    with db.session.begin():
+        client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+        row = next((r for r in (client.secrets if client else []) if r.id == secret_id), None)
+        if row is None:
+            raise click.ClickException("no such secret")
+        auth.revoke_secret(db.session, row)
+    click.echo(f"revoked secret {secret_id} of {client_id}")
+
+
+@bp.cli.command("list")
+def cli_list():
+    for client in db.session.scalars(select(ApiClient).order_by(ApiClient.client_id)):
+        active = [str(r.id) for r in client.secrets if r.revoked_at is None]
+        click.echo(f"{client.client_id}\t{client.agency_code}\tactive secrets: {', '.join(active) or '-'}")
