@@ -123,6 +123,7 @@ def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
     worker.reload()
     assert "У меня нет супруга." in worker.inner_text("main")
     worker.check('input[name="decision"][value="approved"]')
+    worker.fill('input[name="amount"]', "1250.00")  # the worker enters it where the rules give none
     worker.fill('textarea[name="reason"]', "Доход семьи ниже гарантированного минимума.")
     worker.click('form[action$="/decide"] button.primary')
     worker.wait_for_url(re.compile(r"/backoffice/?$"))

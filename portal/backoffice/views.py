@@ -20,7 +20,7 @@ from portal.core.db import db
 from portal.core.errors import DomainError
 from portal.core.security import staff
 from portal.decisions import services as decisions
-from portal.routing import rules as routing_rules
+from portal.routing import rules as rules_mod
 from portal.routing import services as routing
 from portal.routing.reference import territory
 
@@ -261,7 +261,7 @@ def _routing_page(rule_data, form, *, preview=None, errors=(), status=200):
     return render_template("backoffice/routing.html", rows=rows, form=form, targets=targets,
                            benefits=[(b.code, b.title_in(_lang())) for b in cat],
                            raions=[(code, r.name_in(_lang())) for code, r in terr.raions.items()],
-                           condition_keys=routing_rules.CONDITION_KEYS, preview=preview, errors=errors,
+                           condition_keys=rules_mod.CONDITION_KEYS, preview=preview, errors=errors,
                            versions=routing.versions(db.session)[:20], current=routing.latest(db.session),
                            agency_names={code: a.name_in(_lang()) for code, a in terr.agencies.items()},
                            benefit_names={b.code: b.title_in(_lang()) for b in cat},
@@ -286,11 +286,11 @@ def routing_save():
     rule_set = None
     if not errors:
         try:
-            rule_set = routing_rules.rules_from_data(data)
+            rule_set = rules_mod.rules_from_data(data)
         except ValueError as e:
             errors = [str(e)]
     if not errors:
-        errors = routing_rules.check_rules(rule_set, territory(), services.catalogue().benefits)
+        errors = rules_mod.check_rules(rule_set, territory(), services.catalogue().benefits)
     if errors:
         return _routing_page(data, form, errors=errors, status=400)
     if request.form.get("action") == "save":
