@@ -19,6 +19,15 @@ EXAMPLES = {
     "decision_made": {"number": "2025-000123", "benefit": "cold_season_aid", "decision": "rejected",
                       "reason": "The household income is above the threshold."},
     "status_changed": {"number": "2025-000123", "benefit": "birth_allowance", "status": "in_review"},
+    # Reminders (portal.notifications.reminders).
+    "info_reminder": {"number": "2025-000123", "benefit": "social_aid", "asked_on": "2025-02-20",
+                      "question": "Send the income certificate of your spouse."},
+    "deadline_near": {"number": "2025-000123", "benefit": "social_aid", "due_on": "2025-03-05",
+                      "path": "/backoffice/"},
+    "deadline_passed": {"number": "2025-000123", "benefit": "energy_compensation", "due_on": "2025-02-27",
+                        "path": "/backoffice/"},
+    "renewal_due": {"number": "2025-000123", "benefit": "cold_season_aid", "decided_on": "2024-03-20",
+                    "renew_by": "2025-03-20", "path": "/apply?benefit=cold_season_aid"},
     # The back office's notices (portal.backoffice, portal.decisions).
     "case_transferred": {"number": "2025-000123", "benefit": "social_aid", "agency": "ATAS-NORD-EST",
                          "reason": "The family moved to Soroca."},

@@ -59,6 +59,8 @@ class Benefit:
     data: dict[str, str]  # data item → registry code
     questions: tuple[str, ...] = ()
     documents: tuple[DocumentNeed, ...] = ()
+    # Months an approved claim lasts before it must be renewed; 0 = never (a one-off payment).
+    renewal_months: int = 0
 
     def title_in(self, lang: str) -> str:
         return localized(self.title, lang)
@@ -111,6 +113,12 @@ def _texts(raw: dict | None, where: str, required: bool = True) -> dict[str, str
     return raw
 
 
+def _months(value, code: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CatalogueError(f"benefit {code}: renewal_months must be a whole number of months, 0 or more")
+    return value
+
+
 def load_catalogue(path: Path | None = None, registries: set[str] | None = None) -> Catalogue:
     path = path or CONFIG_DIR / "catalogue.toml"
     with path.open("rb") as fh:
@@ -158,6 +166,7 @@ def load_catalogue(path: Path | None = None, registries: set[str] | None = None)
             data=dict(b.get("data", {})),
             questions=tuple(b.get("questions", [])),
             documents=needs,
+            renewal_months=_months(b.get("renewal_months", 0), code),
         )
     if not benefits:
         raise CatalogueError("the catalogue is empty")

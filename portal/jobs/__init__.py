@@ -26,6 +26,7 @@ log = logging.getLogger("esocial.jobs")
 
 # Modules whose import registers sweeps.
 TASK_MODULES: list[str] = [
+    "portal.notifications.tasks",
     "portal.backoffice.tasks",
     "portal.registries.tasks",
     "portal.assessment.tasks",

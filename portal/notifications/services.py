@@ -11,6 +11,7 @@ English source and named placeholders, so one Babel extraction covers them.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -39,6 +40,11 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "info_requested": frozenset({"number", "benefit", "question"}),
     "decision_made": frozenset({"number", "benefit", "decision"}),
     "status_changed": frozenset({"number", "benefit", "status"}),
+    # Reminders (portal.notifications.reminders); dates are ISO strings, "path" a portal link for staff notices.
+    "info_reminder": frozenset({"number", "benefit", "question", "asked_on"}),
+    "deadline_near": frozenset({"number", "benefit", "due_on"}),
+    "deadline_passed": frozenset({"number", "benefit", "due_on"}),
+    "renewal_due": frozenset({"number", "benefit", "decided_on", "renew_by"}),
     # The back office (portal.backoffice, portal.decisions).
     "case_transferred": frozenset({"number", "benefit", "agency"}),
     "case_overdue": frozenset({"number", "benefits", "agency", "due_on", "case_ref"}),
@@ -186,6 +192,7 @@ def _context(n: Notification, language: str, base_url: str, timezone: str | None
         m["decision"] = app_status.label(p["decision"])
     if p.get("status"):
         m["status"] = app_status.label(p["status"])
+    _reminder_context(m, p, language, base_url)
     _backoffice_context(m, p, language, base_url)
     return m
 
@@ -209,6 +216,16 @@ def _backoffice_context(m: dict, p: dict, language: str, base_url: str) -> None:
         m["case_link"] = f"{base}/backoffice/cases/{p['case_ref']}"
         if not m.get("link"):
             m["link"] = m["case_link"]
+
+
+def _reminder_context(m: dict, p: dict, language: str, base_url: str) -> None:
+    """Dates of the reminders in words of ``language``; a portal ``path`` as the link when no application is."""
+    for key in ("asked_on", "due_on", "decided_on", "renew_by"):
+        if isinstance(p.get(key), str):
+            m[key] = format_date(dt.date.fromisoformat(p[key]), "long", locale=language)
+    path = p.get("path")
+    if not m.get("link") and isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+        m["link"] = f"{base_url.rstrip('/')}{path}"
 
 
 def render(n: Notification, *, base_url: str | None = None, timezone: str | None = None, name: str = "",
