@@ -91,6 +91,13 @@ def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
     citizen.wait_for_selector("#live-status")
     citizen.evaluate("window.__stillTheSamePage = true")
     assert_accessible(citizen)
+    # … and "My applications" in another tab.
+    listing = citizen_ctx.new_page()
+    listing.goto(stack.portal + "/applications")
+    listing.wait_for_selector(f"#my-applications >> text={number}")
+    listing.evaluate("window.__stillTheSamePage = true")
+    assert listing.locator("#my-applications .tag-info_requested").count() == 0
+    assert_accessible(listing)
 
     # 5–6. The case worker of ATAS Nord-Est sees it in the queue and asks for more.
     worker.goto(stack.portal + "/")
@@ -110,6 +117,8 @@ def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
     # 7. The citizen sees it without reloading, and gets an e-mail in Russian.
     citizen.wait_for_selector(f"#live-status >> text={question}", timeout=10_000)
     assert citizen.evaluate("window.__stillTheSamePage") is True
+    listing.wait_for_selector("#my-applications .tag-info_requested", timeout=10_000)
+    assert listing.evaluate("window.__stillTheSamePage") is True
     screenshot(citizen, "application-status")
     mails = stack.wait_for_message("natalia.ceban@example.md", count=2)
     assert any(question in m["text"] for m in mails)
@@ -132,6 +141,10 @@ def test_journey_in_russian(stack, browser, assert_accessible, screenshot):
     citizen.evaluate("window.__stillTheSamePage = true")
     citizen.wait_for_selector("#live-status >> text=Доход семьи ниже гарантированного минимума.", timeout=10_000)
     assert citizen.evaluate("window.__stillTheSamePage") is True
+    listing.wait_for_selector("#my-applications .tag-approved", timeout=10_000)
+    assert listing.evaluate("window.__stillTheSamePage") is True
+    assert_accessible(listing)
+    listing.close()
 
     # Single logout through the IdP ends the portal session.
     citizen.click('nav form[action$="/auth/logout"] button')

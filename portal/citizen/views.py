@@ -20,6 +20,7 @@ from portal.core import clock, vault
 from portal.core.db import db
 from portal.core.errors import DomainError
 from portal.core.security import citizen, public
+from portal import live
 from portal.representation import context as acting
 from portal.routing.reference import territory
 
@@ -187,44 +188,42 @@ def status_fragment(ref: str):
                            vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
 
 
-STREAM_SECONDS = 300
-POLL_SECONDS = 0.5
+def _last_seen() -> str | None:
+    """What the page (``?since=``) or the reconnecting browser (``Last-Event-ID``) last showed."""
+    return request.headers.get("Last-Event-ID") or request.args.get("since") or None
 
 
 @bp.get("/applications/<ref>/stream")
 @citizen
 def stream(ref: str):
-    """Server-Sent Events: one event each time the application changes.
+    """Server-Sent Events: one event each time the application changes (see :mod:`portal.live`).
 
-    It watches the application's version number in the database, so a change
-    made by any process is seen.  The stream ends after a few minutes and the
-    browser reconnects by itself.
+    The stream holds no database connection while it waits; the process's one
+    watcher wakes it.  It ends after a few minutes and the browser reconnects.
     """
     application = queries.application_for_citizen(db.session, ref, current_user)
-    app_id, seen = application.id, application.version
+    key, current = (live.APP, application.id), str(application.version or 0)
     db.session.remove()
+    return live.event_stream(key, since=_last_seen(), current=current)
 
-    def events():
-        nonlocal seen
-        yield "retry: 2000\n\n"
-        deadline = time.monotonic() + STREAM_SECONDS
-        last_beat = time.monotonic()
-        while time.monotonic() < deadline:
-            s = db.new_session()
-            try:
-                version = queries.version_of(s, app_id)
-            finally:
-                s.close()
-            if version is not None and version != seen:
-                seen = version
-                yield f"event: changed\ndata: {version}\n\n"
-            elif time.monotonic() - last_beat > 15:
-                last_beat = time.monotonic()
-                yield ": keep-alive\n\n"
-            time.sleep(POLL_SECONDS)
 
-    return Response(stream_with_context(events()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+@bp.get("/applications/stream")
+@citizen
+def applications_stream():
+    """Server-Sent Events for "My applications": an event when any of them changes or a new one appears."""
+    owner = current_user
+    key, current = (live.ACCOUNT, owner.id), live.fingerprint_of_list(queries.applications_of(db.session, owner))
+    db.session.remove()
+    return live.event_stream(key, since=_last_seen(), current=current)
+
+
+@bp.get("/applications/list")
+@citizen
+def applications_fragment():
+    """The list part of "My applications", for live updates (and a plain page without JavaScript)."""
+    applications = queries.applications_of(db.session, current_user)
+    return render_template("citizen/_my_applications.html", applications=applications,
+                           catalogue=services.catalogue(), lang=_lang())
 
 
 @bp.post("/applications/<ref>/answer")
