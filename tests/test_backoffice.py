@@ -200,6 +200,19 @@ def test_take_next_gives_the_most_urgent_case_and_never_one_taken(session, today
     assert cases.take_next(session, actor=ana) is None
 
 
+def test_a_riskier_case_comes_before_an_older_one(session, today):
+    from portal.applications.models import Claim
+
+    elena = staff(session, "Elena", "V", ("case_worker", "ATAS-CENTRU"))
+    older, newer = _queue_of(2, session)
+    if not hasattr(Claim, "risk_level"):
+        pytest.skip("the eligibility checks put no risk level on claims")
+    newer.claims[0].risk_level = 3 if isinstance(Claim.risk_level.type, type(Claim.id.type)) else "high"
+    session.flush()
+    assert cases.take_next(session, actor=elena).application_id == newer.id
+    assert cases.take_next(session, actor=elena).application_id == older.id
+
+
 def test_compare_and_set_lets_one_of_two_sessions_take_the_same_case(app, today):
     with app.app_context():
         s = db.session
@@ -513,3 +526,35 @@ def test_one_case_file_per_household_with_plan_visits_notes_and_referrals(app, s
     assert (opened.actor_idnp, opened.subject_idnp, opened.details["purpose"]) == (olga.idnp, ion.idnp, "referral")
     with pytest.raises(DomainError):
         casefiles.record_opening(session, case_file, actor=olga, purpose="curiosity")
+
+
+# --- the demo and claims routed late -------------------------------------------------------------------------------
+
+def test_demo_grants_every_back_office_role_and_seeds_the_rules(session):
+    from devstack import demo
+    from devstack.demo_people import STAFF
+    from portal.accounts.models import RoleAssignment
+    from portal.core.idnp import is_person_idnp
+
+    demo.seed(session)
+    roles = {r for (r,) in session.execute(select(RoleAssignment.role))}
+    assert {"case_worker", "supervisor", "agency_admin", "analyst", "sysadmin"} <= roles
+    assert all(is_person_idnp(p.idnp) for p in STAFF) and len({p.idnp for p in STAFF}) == len(STAFF)
+    assert routing.latest(session).version == 1
+    assert demo.seed(session) == 0  # idempotent
+
+
+def test_a_claim_routed_after_submission_joins_its_agency_case(session, today):
+    from portal.applications.models import Claim
+
+    ion = person(session)
+    application = submitted(session, ion, ["social_aid"])
+    late = Claim(application=application, benefit_code="cold_season_aid", agency_code="", status="submitted")
+    session.add(late)
+    session.flush()
+    assert cases.attach_unplaced(session) == 0  # no agency yet: nothing to place
+    late.agency_code = "ATAS-CENTRU"
+    session.flush()
+    assert cases.attach_unplaced(session) == 1
+    assert late.case_id == application.claims[0].case_id  # the same agency's case
+    assert cases.attach_unplaced(session) == 0
