@@ -25,6 +25,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# gthread serves at most this many connections at once per worker; each open status page holds one.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", max(1000, threads + 100)))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5

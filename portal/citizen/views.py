@@ -5,10 +5,8 @@ redirect; the request commits once (portal.core.web).
 """
 from __future__ import annotations
 
-import time
-
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
