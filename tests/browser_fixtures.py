@@ -31,6 +31,7 @@ class RunningStack:
     registry: str
     inbox: str
     process: subprocess.Popen
+    instance: Path | None = None  # the stack's instance folder (its SQLite database: esocial.db)
 
     def messages(self, to: str, kind: str = "email") -> list[dict]:
         response = requests.get(f"{self.inbox}/api/messages", params={"to": to, "kind": kind}, timeout=5)
@@ -76,7 +77,7 @@ def stack(tmp_path_factory):
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     running = RunningStack(portal=f"http://localhost:{ports['portal']}", idp=f"http://localhost:{ports['idp']}",
                            registry=f"http://localhost:{ports['registry']}", inbox=f"http://localhost:{ports['inbox']}",
-                           process=process)
+                           process=process, instance=instance)
     try:
         _wait(f"{running.portal}/healthz", process)
         _wait(f"{running.idp}/meta/saml", process)
