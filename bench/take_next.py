@@ -16,7 +16,7 @@ import statistics
 import threading
 import time
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/esocial_bench"
 

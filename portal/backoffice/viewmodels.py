@@ -78,10 +78,6 @@ class QueueRow:
         return bool(self.due and self.due.overdue)
 
 
-CASE_STATUS_LABELS = {"open": st.LABELS[st.IN_REVIEW], "waiting": st.LABELS[st.INFO_REQUESTED],
-                      "closed": st.LABELS["draft"]}
-
-
 def _case_status(case: AgencyCase) -> tuple[str, str]:
     """The status to show for a case: its claims' when they agree, else the most pressing one."""
     statuses = [c.status for c in case.claims]

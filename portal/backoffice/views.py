@@ -4,7 +4,7 @@ Also the administrators' routing rules and the ministry's figures (counts, never
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from portal.applications import services
 from portal.applications import status as st
 from portal.audit import services as audit
 from portal.backoffice import cases as case_service
-from portal.backoffice import forms, queries, viewmodels
+from portal.backoffice import calendar, forms, queries, viewmodels
 from portal.citizen.forms import EmptyForm
 from portal.core import clock
 from portal.core.db import db
@@ -189,7 +189,7 @@ def request_info(ref: str):
 def decide(ref: str):
     found = queries.case_for_staff(db.session, ref, _agencies())
     form = forms.DecisionForm()
-    form.reason_code.choices = [("", "—")] + [(code, code) for code in decisions.calendar.rules().rejection_reasons]
+    form.reason_code.choices = [("", "—")] + [(code, code) for code in calendar.rules().rejection_reasons]
     if not form.validate_on_submit():
         return _case_page(found, decision_form=form, status=400)
     claim = next((c for c in found.case.claims if c.ref == form.claim.data), None) or found.claim
