@@ -129,7 +129,9 @@ def login(app):
     """Log a test client in as ``account`` with a real server-side login session (no SAML)."""
     from portal.accounts.models import LoginSession
 
-    def do_login(client, account) -> None:
+    def do_login(client, account, lang: str | None = "en") -> None:
+        """``lang``: the UI language chosen in the session; tests read the English source texts
+        unless they ask for another language (``None`` leaves the choice to the account)."""
         with app.app_context():
             sid = secrets.token_urlsafe(32)
             db.session.add(LoginSession(id=sid, account_id=account.id, name_id=account.idnp))
@@ -137,5 +139,7 @@ def login(app):
         with client.session_transaction() as s:
             s["_user_id"] = sid
             s["_fresh"] = True
+            if lang:
+                s["lang"] = lang
 
     return do_login
