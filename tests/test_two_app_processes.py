@@ -94,14 +94,14 @@ def two_processes(settings, registry_server, tmp_path):
                                       stderr=subprocess.PIPE, text=True))
         bases.append(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         for proc, base in zip(procs, bases):
             while True:
                 assert proc.poll() is None, proc.stderr.read()[-3000:]
                 try:
-                    if requests.get(base + "/readyz", timeout=2).status_code == 200:
+                    if requests.get(base + "/readyz", timeout=5).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not listening yet, or still importing the app
                     pass
                 assert time.monotonic() < deadline, "gunicorn did not become ready"
                 time.sleep(0.2)
