@@ -30,7 +30,6 @@ _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{5,20}$")
 # A visit nobody touched for this long is ended, so a centre's computer never stays open on a visitor.
 IDLE = dt.timedelta(minutes=15)
 _TOUCH_EVERY = dt.timedelta(seconds=30)
-CONSENT_KIND = "assisted_session"
 CONSENT_PURPOSE = "assisted_application"
 CONSENT_VERSION = "cups-assisted-1"
 
@@ -137,20 +136,15 @@ def start_by_mpass(session: Session, specialist: Account, *, centre_code: str, l
 
 
 def _record_consent(session: Session, visit: AssistedSession, *, method: str, evidence: str) -> str:
-    from portal.privacy.models import Consent
+    """The visitor's consent to this visit, in portal.privacy's consent records (audited there)."""
+    from portal.privacy import consent
 
-    visitor, specialist = visit.visitor, visit.specialist
-    consent = Consent(subject_idnp=visitor.idnp, kind=CONSENT_KIND, purpose=CONSENT_PURPOSE,
-                      granted_to_idnp=specialist.idnp, granted_to_org=visit.centre_code,
-                      scope={"assisted_session": visit.ref, "benefits": "any"}, text_version=CONSENT_VERSION,
-                      language=visit.language, method=method, evidence=evidence[:2000],
-                      recorded_by_idnp=specialist.idnp, given_at=clock.now())
-    session.add(consent)
-    session.flush()
-    audit.record(session, "consent_recorded", actor_idnp=specialist.idnp, subject_idnp=visitor.idnp,
-                 object_type="consent", object_id=consent.ref, kind=CONSENT_KIND, method=method,
-                 centre=visit.centre_code, version=CONSENT_VERSION)
-    return consent.ref
+    given = consent.give(session, subject_idnp=visit.visitor.idnp, kind=consent.ASSISTED_SESSION,
+                         purpose=CONSENT_PURPOSE, recorded_by=visit.specialist,
+                         granted_to_idnp=visit.specialist.idnp, granted_to_org=visit.centre_code,
+                         scope={"assisted_session": visit.ref, "benefits": "any"}, text_version=CONSENT_VERSION,
+                         language=visit.language, method=method, evidence=evidence[:2000])
+    return given.ref
 
 
 def visitor_identified(session: Session, saml_request_id: str, *, idnp: str, attributes: dict) -> AssistedSession:

@@ -16,7 +16,6 @@ from portal.representation import authority as auth
 from portal.representation import rules
 from portal.representation.models import Guardianship, Mandate
 
-MANDATE_CONSENT_KIND = "mandate"
 MANDATE_CONSENT_VERSION = "esocial-mandate-1"
 
 
@@ -118,19 +117,15 @@ def grant_mandate(session: Session, grantor: Account, *, grantee_idnp: str, serv
         raise DomainError(_l("The end date must be after today."))
     if problem == "too_far":
         raise DomainError(_l("A mandate can last at most %(years)s years."), years=rules.MAX_MANDATE_YEARS)
-    from portal.privacy.models import Consent
+    from portal.privacy import consent as consents
 
     name = f"{grantee_record.get('first_name', '')} {grantee_record.get('last_name', '')}".strip()
-    consent = Consent(subject_idnp=grantor.idnp, kind=MANDATE_CONSENT_KIND, purpose="representation",
-                      granted_to_idnp=grantee_idnp, scope={"services": sorted(services),
-                                                           "valid_until": valid_until.isoformat()},
-                      text_version=MANDATE_CONSENT_VERSION, language=language, method="mpass",
-                      evidence="given by the grantor logged in with MPass", recorded_by_idnp=grantor.idnp,
-                      given_at=clock.now(),
-                      expires_at=dt.datetime.combine(valid_until + dt.timedelta(days=1), dt.time(),
-                                                     tzinfo=dt.timezone.utc))
-    session.add(consent)
-    session.flush()
+    consent = consents.give(
+        session, subject_idnp=grantor.idnp, kind=consents.MANDATE, purpose="representation", recorded_by=grantor,
+        granted_to_idnp=grantee_idnp, scope={"services": sorted(services), "valid_until": valid_until.isoformat()},
+        text_version=MANDATE_CONSENT_VERSION, language=language, method="mpass",
+        evidence="given by the grantor logged in with MPass",
+        expires_at=dt.datetime.combine(valid_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc))
     mandate = Mandate(grantor_id=grantor.id, grantee_idnp=grantee_idnp, grantee_name=name,
                       services=sorted(services), valid_from=today, valid_until=valid_until, consent_ref=consent.ref)
     session.add(mandate)
@@ -141,15 +136,15 @@ def grant_mandate(session: Session, grantor: Account, *, grantee_idnp: str, serv
     return mandate
 
 
-def _consent_ends(session: Session, mandate: Mandate, by: str) -> None:
+def _consent_ends(session: Session, mandate: Mandate, actor: Account) -> None:
     if not mandate.consent_ref:
         return
+    from portal.privacy import consent as consents
     from portal.privacy.models import Consent
 
     consent = session.scalar(select(Consent).where(Consent.ref == mandate.consent_ref))
-    if consent is not None and consent.revoked_at is None:
-        consent.revoked_at = clock.now()
-        consent.revoked_by_idnp = by
+    if consent is not None:
+        consents.revoke(session, consent, actor=actor)
 
 
 def revoke_mandate(session: Session, mandate: Mandate, *, actor: Account) -> Mandate:
@@ -158,7 +153,7 @@ def revoke_mandate(session: Session, mandate: Mandate, *, actor: Account) -> Man
         raise NotAllowed(_l("Only the person who gave a mandate can revoke it."))
     if mandate.revoked_at is None:
         mandate.revoked_at = clock.now()
-        _consent_ends(session, mandate, actor.idnp)
+        _consent_ends(session, mandate, actor)
         audit.record(session, "mandate_revoked", actor_idnp=actor.idnp, subject_idnp=actor.idnp,
                      object_type="mandate", object_id=mandate.ref, grantee=mandate.grantee_idnp)
     return mandate
@@ -170,7 +165,7 @@ def renounce_mandate(session: Session, mandate: Mandate, *, actor: Account) -> M
         raise NotAllowed(_l("Only the representative can renounce a mandate."))
     if mandate.renounced_at is None and mandate.revoked_at is None:
         mandate.renounced_at = clock.now()
-        _consent_ends(session, mandate, actor.idnp)
+        _consent_ends(session, mandate, actor)
         audit.record(session, "mandate_renounced", actor_idnp=actor.idnp, subject_idnp=mandate.grantor.idnp,
                      object_type="mandate", object_id=mandate.ref)
     return mandate
