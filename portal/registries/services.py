@@ -38,6 +38,9 @@ PURPOSE_TITLES = {
     PENDING_DATA: _l("completing your application with data a registry could not give at first"),
     REGISTRY_EVENT: _l("updating your open application after a registry reported a change"),
     CASE_REVIEW: _l("examining your application"),
+    # portal.representation and portal.assisted (issue 6)
+    "representation": _l("checking who may act on your behalf"),
+    "assisted_identification": _l("identifying you at a CUPS centre"),
 }
 
 DATA_PROTECTION_LAW = "Legea nr. 133/2011 privind protecția datelor cu caracter personal (dreptul de acces)"
