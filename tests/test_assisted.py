@@ -282,3 +282,44 @@ def test_the_public_lookup_shows_nothing_without_the_right_code_and_is_rate_limi
         assert codes[:3] == [404, 404, 404] and codes[3:] == [429, 429], codes
     finally:
         limits.limiter.reset()
+
+
+def test_the_case_worker_sees_who_sent_it_and_the_visitor_finishes_a_draft_at_home(
+        app, client, specialist, registries, make_account, login, grant_role):
+    from portal.accounts.models import Account
+    from portal.backoffice.models import AgencyCase
+
+    visit = start_visit(client, MARIA.idnp).headers["Location"]
+    consent(client, visit)
+    sent, ref = submit(client, answer_every_step(client, start(client, ["cold_season_aid"]), phone="+37368100039"))
+    assert sent.status_code == 303
+    draft_ref = start(client, ["disability_allowance"]).split("/")[2]
+    end_visit(client, visit)
+
+    # The agency's case worker reads the same sentence on the case.
+    with app.app_context():
+        case = db.session.scalar(select(AgencyCase).join(Application, Application.id == AgencyCase.application_id)
+                                 .where(Application.ref == ref))
+        agency, case_ref = case.agency_code, case.ref
+    worker = app.test_client()
+    worker_account = make_account()
+    grant_role(worker_account.idnp, "case_worker", agency)
+    login(worker, worker_account)
+    in_english(worker)
+    page = text(worker.get(f"/backoffice/cases/{case_ref}"))
+    assert "Sent by Lilia Cojocaru, CUPS specialist at CUPS Lozova (Strășeni), on behalf of Maria Lungu" in page
+
+    # At home, Maria finds the draft begun at the centre, finishes and sends it herself.
+    home = app.test_client()
+    with app.app_context():
+        maria = db.session.scalar(select(Account).where(Account.idnp == MARIA.idnp))
+        db.session.expunge(maria)
+    login(home, maria)
+    in_english(home)
+    mine = text(home.get("/applications"))
+    assert "Continue the draft" in mine
+    sent, _ = submit(home, answer_every_step(home, f"/applications/{draft_ref}/steps/about_you", phone="+37368100039"))
+    assert sent.status_code == 303
+    shown = text(home.get(f"/applications/{draft_ref}"))
+    assert "Filled in by Lilia Cojocaru, CUPS specialist at CUPS Lozova (Strășeni), on behalf of Maria Lungu" in shown
+    assert "Sent by Maria Lungu" in shown
