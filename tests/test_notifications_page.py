@@ -89,7 +89,7 @@ def test_another_person_sees_only_their_own(app, client, make_account, login):
 def test_page_follows_the_chosen_language(app, client, make_account, login):
     person = make_account(language="ro")
     notice(person, "2025-000003")
-    login(client, person)
+    login(client, person, lang=None)  # no language chosen in the browser: the account's applies
     html = client.get("/notifications").get_data(as_text=True)
     assert 'lang="ro"' in html and "Ajutor social" in html
     with client.session_transaction() as s:
