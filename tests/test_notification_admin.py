@@ -18,7 +18,7 @@ def csrf(html: str) -> str:
 
 @pytest.fixture
 def admin(portal, make_account, grant_role, login):
-    account = make_account(idnp=SYSADMIN, first_name="Ana", last_name="Ciobanu")
+    account = make_account(idnp=SYSADMIN, first_name="Ana", last_name="Ciobanu", language="en")
     grant_role(SYSADMIN, "sysadmin")
     client = portal.test_client()
     login(client, account)
