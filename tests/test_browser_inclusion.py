@@ -99,11 +99,13 @@ def choose_language(page, lang: str) -> None:
         page.wait_for_selector(f'html[lang="{lang}"]')
 
 
-def fill_application(page) -> None:
-    """Answer every step as a citizen would, up to the check page."""
+def fill_application(page, phone: str | None = None) -> None:
+    """Answer every step as a citizen would, up to the check page (``phone``: the number on the contact page)."""
     for _ in range(12):
         if page.url.endswith("/steps/check"):
             return
+        if phone and page.locator('input[name="phone"]').count():
+            page.fill('input[name="phone"]', phone)
         for radio in page.locator('input[type="radio"][value="yes"]').all():
             radio.check()
         child = page.locator('input[type="radio"][name="child_idnp"]')
@@ -434,7 +436,7 @@ def test_a_cups_visit_from_identity_document_to_receipt(stack, browser, screensh
     page.click("main form button.primary")
     page.wait_for_url(re.compile(r"/steps/about_you$"))
     assert "Maria Lungu" in page.inner_text("#acting-banner")
-    fill_application(page)
+    fill_application(page, phone="+373 68 100 039")  # no e-mail: she follows it by SMS
     number = send(page)
     assert "Lilia Cojocaru" in page.inner_text("#provenance") and "Maria Lungu" in page.inner_text("#provenance")
     screenshot(page, "cups-receipt")

@@ -30,7 +30,7 @@ class Printout:
         from fpdf.enums import XPos, YPos
 
         self.pdf.set_font("DejaVu", style, size)
-        self.pdf.multi_cell(self.width, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.multi_cell(self.width, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.pdf.ln(gap)
 
     def heading(self, text: str) -> None:
@@ -50,9 +50,10 @@ class Printout:
         for label, value in rows:
             self.pdf.set_font("DejaVu", "B", size)
             y = self.pdf.get_y()
-            self.pdf.multi_cell(label_w, size * 0.5, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+            self.pdf.multi_cell(label_w, size * 0.5, label, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
             self.pdf.set_font("DejaVu", "", size)
-            self.pdf.multi_cell(self.width - label_w, size * 0.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.pdf.multi_cell(self.width - label_w, size * 0.5, value, align="L", new_x=XPos.LMARGIN,
+                                new_y=YPos.NEXT)
             self.pdf.set_y(max(self.pdf.get_y(), y + size * 0.5) + 1.2)
         self.pdf.ln(1.5)
 
