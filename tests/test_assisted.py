@@ -111,6 +111,7 @@ def test_a_visitor_identified_by_document_gets_an_application_sent_on_their_beha
     # The centre's list: the visitor's open application and what it waits for.
     listing = text(client.get("/cups/applications"))
     assert number in listing and "Maria Lungu" in listing and "The agency's decision" in listing
+    assert number in text(client.get("/applications/list"))  # the live list is the visitor's too
 
     # The visit ends: nothing of the visitor can be opened from the desk any more.
     ended = end_visit(client, visit_url)
@@ -118,6 +119,7 @@ def test_a_visitor_identified_by_document_gets_an_application_sent_on_their_beha
     assert client.get(f"/applications/{ref}").status_code == 404
     assert client.get(f"/applications/{ref}/receipt.pdf").status_code == 404
     assert number not in text(client.get("/applications"))
+    assert number not in text(client.get("/applications/list"))
     with app.app_context():
         assert db.session.scalar(select(Consent).where(Consent.ref == row.consent_ref)).expires_at is not None
 

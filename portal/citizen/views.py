@@ -209,7 +209,7 @@ def stream(ref: str):
 @citizen
 def applications_stream():
     """Server-Sent Events for "My applications": an event when any of them changes or a new one appears."""
-    owner = current_user
+    owner = acting.subject()  # whose list the page shows (a visitor's, a child's when acting for them)
     key, current = (live.ACCOUNT, owner.id), live.fingerprint_of_list(queries.applications_of(db.session, owner))
     db.session.remove()
     return live.event_stream(key, since=_last_seen(), current=current)
@@ -219,7 +219,7 @@ def applications_stream():
 @citizen
 def applications_fragment():
     """The list part of "My applications", for live updates (and a plain page without JavaScript)."""
-    applications = queries.applications_of(db.session, current_user)
+    applications = queries.applications_of(db.session, acting.subject())  # the same person as the page
     return render_template("citizen/_my_applications.html", applications=applications,
                            catalogue=services.catalogue(), lang=_lang())
 
