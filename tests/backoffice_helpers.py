@@ -25,9 +25,9 @@ def person(session, first="Ion", last="Popescu", idnp=None, language="ro", email
     return account
 
 
-def staff(session, first, last, *roles, idnp=None):
-    """An account with ``roles``: (role, agency) pairs."""
-    account = person(session, first, last, idnp=idnp, email=f"{first.lower()}@agency.gov.md")
+def staff(session, first, last, *roles, idnp=None, language="en"):
+    """An account with ``roles``: (role, agency) pairs. English pages by default: the tests read them."""
+    account = person(session, first, last, idnp=idnp, email=f"{first.lower()}@agency.gov.md", language=language)
     for role, agency in roles:
         session.add(RoleAssignment(idnp=account.idnp, role=role, agency_code=agency))
     session.flush()

@@ -22,8 +22,8 @@ def world(app, login):
     """Ion (Ialoveni) applied for social aid and the birth allowance; staff of three agencies and every role."""
     with app.app_context():
         s = db.session
-        ion = person(s, "Ion", "Rusu")
-        other = person(s, "Ana", "Străin")
+        ion = person(s, "Ion", "Rusu", language="en")  # the pages are read in English
+        other = person(s, "Ana", "Străin", language="en")
         people = {
             "ion": ion, "other": other,
             "elena": staff(s, "Elena", "Vasilache", ("case_worker", "ATAS-CENTRU")),
