@@ -288,3 +288,23 @@ def test_every_registry_query_is_logged_with_who_why_and_the_outcome(registry, g
     assert (e.purpose, e.legal_basis, e.application_ref) == ("case_review", "Legea nr. 289/2004", "APP-9")
     assert (e.correlation_id, e.result, e.attempts) == (f"log-{service}", "ok", 1)
     assert registry.queries(id=f"log-{service}")[0]["user_id"] == "2005001000073"
+
+
+# --- settings: mutual TLS to MConnect ----------------------------------------------------------------------
+
+def test_client_certificate_settings_reach_the_client(tmp_path):
+    from portal.config import SettingsError, load_settings
+    from portal.registries.client import from_settings
+
+    settings = load_settings("test", overrides={
+        "registry_base_url": "https://ss.esocial.test:8443", "registry_client_cert": str(tmp_path / "c.crt"),
+        "registry_client_key": str(tmp_path / "c.key"), "registry_ca_file": str(tmp_path / "ca.pem"),
+        "registry_breaker_failures": 2, "registry_cache_seconds": 0})
+    client = from_settings(settings)
+    assert client.session.cert == (str(tmp_path / "c.crt"), str(tmp_path / "c.key"))
+    assert client.session.verify == str(tmp_path / "ca.pem")
+    gateway = RegistryGateway.from_settings(client, settings)
+    assert gateway.breakers["rsp"].threshold == 2 and gateway.cache_ttl(OWN) == 0
+    client.close()
+    with pytest.raises(SettingsError):
+        load_settings("test", overrides={"registry_client_cert": "c.crt"})  # a certificate without its key
