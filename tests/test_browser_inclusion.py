@@ -145,11 +145,8 @@ def get_endpoints(app_map) -> set[str]:
 
 # --- every page, three languages --------------------------------------------------------------------------------
 
-def test_every_page_passes_axe_in_romanian_russian_and_english(stack, browser):
-    from portal import create_app
-    from portal.config import load_settings
-
-    url_map = create_app(load_settings("test")).url_map.bind("localhost")
+def test_every_page_passes_axe_in_romanian_russian_and_english(stack, browser, app):
+    url_map = app.url_map.bind("localhost")  # the suite's app: the same routes as the stack's
     axe = AxeChecker()
     opened = []
 
