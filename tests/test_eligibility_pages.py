@@ -242,7 +242,9 @@ def test_case_worker_clears_a_flag_with_a_reason(app, client, make_account, logi
     worker = app.test_client()
     login(worker, person(make_account, ELENA))
     language(worker, "en")
-    case_url = re.search(r'href="(/backoffice/cases/[^"]+)"', worker.get("/backoffice/").get_data(as_text=True)).group(1)
+    queue = worker.get("/backoffice/").get_data(as_text=True)
+    assert "Medium risk" in text(queue)  # the queue shows each case's risk (and is ordered by it)
+    case_url = re.search(r'href="(/backoffice/cases/[^"]+)"', queue).group(1)
     case_page = worker.get(case_url).get_data(as_text=True)
     assert "Fiul cel mare nu mai locuiește cu noi." in text(case_page) and "Medium risk" in text(case_page)
 
@@ -262,6 +264,7 @@ def test_case_worker_clears_a_flag_with_a_reason(app, client, make_account, logi
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "risk_flag_cleared"))
         assert event.actor_idnp == ELENA.idnp and event.details["reason"] == "Verificat la primărie."
     assert "Cleared by Elena Vasilache" in text(worker.get(case_url).get_data(as_text=True))
+    assert "Medium risk" not in text(worker.get("/backoffice/").get_data(as_text=True))
 
     # A worker of another agency cannot even find the flag.
     grant_role(by_idnp("2005001000062").idnp, "case_worker", "ATAS-NORD-EST")
