@@ -38,11 +38,14 @@ class RunningStack:
         response.raise_for_status()
         return response.json()["messages"]
 
-    def wait_for_message(self, to: str, kind: str = "email", count: int = 1, timeout: float = 15) -> list[dict]:
+    def wait_for_message(self, to: str, kind: str = "email", count: int = 1, timeout: float = 15,
+                         containing: str | None = None) -> list[dict]:
+        """All messages to ``to`` once there are ``count`` of them (only those whose text holds ``containing``
+        are counted when it is given: other notices may arrive in any order around the one awaited)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.messages(to, kind)
-            if len(found) >= count:
+            if len([m for m in found if containing is None or containing in m.get("text", "")]) >= count:
                 return found
             time.sleep(0.2)
         raise AssertionError(f"no {kind} to {to} within {timeout}s")
