@@ -87,12 +87,6 @@ class Settings:
 
     session_cookie_secure: bool = False
     session_idle_minutes: int = 30
-
-    # Redis (production shape): the background job queue (RQ) and anything else shared between processes.
-    # "" = none: the embedded default runs background work in threads.  Example: redis://127.0.0.1:6379/0
-    redis_url: str = ""
-    # /metrics answers only with "Authorization: Bearer <metrics_token>" when set ("" = open; keep it internal).
-    metrics_token: str = ""
     # A login session ends this long after login, however active (portal.accounts.sessions).
     session_absolute_hours: int = 12
 
@@ -113,6 +107,11 @@ class Settings:
     # Retention periods per record type: config/retention.toml (portal.privacy.retention).
     retention_file: str = "config/retention.toml"
 
+    # Redis (production shape): the background job queue (RQ) and anything else shared between processes.
+    # "" = none: the embedded default runs background work in threads.  Example: redis://127.0.0.1:6379/0
+    redis_url: str = ""
+    # /metrics answers only with "Authorization: Bearer <metrics_token>" when set ("" = open; keep it internal).
+    metrics_token: str = ""
 
     @property
     def is_production(self) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import url_for
 from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
 
 from portal.applications import display, services
 from portal.applications import status as st
@@ -199,7 +200,7 @@ class StepPage:
                                           data=upload.read(max_bytes + 1), upload_dir=upload_dir,
                                           max_bytes=max_bytes)
                 elif self.uploaded(kind) is None:
-                    raise DomainError(forms._l("Choose the file to upload."))
+                    raise DomainError(_l("Choose the file to upload."))
         elif self.step == "contact":
             services.save_contact(session, a, email=form.email.data, phone=form.phone.data,
                                   language=form.language.data)

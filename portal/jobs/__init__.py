@@ -26,12 +26,12 @@ log = logging.getLogger("esocial.jobs")
 
 # Modules whose import registers sweeps.
 TASK_MODULES: list[str] = [
-    "portal.notifications.tasks",
     "portal.backoffice.tasks",
     "portal.registries.tasks",
     "portal.assessment.tasks",
-    "portal.api.tasks",
+    "portal.notifications.tasks",
     "portal.assisted.tasks",
+    "portal.api.tasks",
     "portal.privacy.tasks",
 ]
 

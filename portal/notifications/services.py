@@ -45,12 +45,12 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "deadline_near": frozenset({"number", "benefit", "due_on"}),
     "deadline_passed": frozenset({"number", "benefit", "due_on"}),
     "renewal_due": frozenset({"number", "benefit", "decided_on", "renew_by"}),
+    # A benefit offered without being asked for (portal.registries.offers); links to the offer.
+    "benefit_offer": frozenset({"benefit", "offer_ref"}),
     # The back office (portal.backoffice, portal.decisions).
     "case_transferred": frozenset({"number", "benefit", "agency"}),
     "case_overdue": frozenset({"number", "benefits", "agency", "due_on", "case_ref"}),
     "appeal_assigned": frozenset({"number", "benefit", "case_ref"}),
-    # A benefit offered without being asked for (portal.registries.offers); links to the offer.
-    "benefit_offer": frozenset({"benefit", "offer_ref"}),
 }
 DECISIONS = ("approved", "rejected")
 
