@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext, pgettext
 from flask_babel import lazy_gettext as _l
 
-from portal.core.i18n import localized
+from portal.core.i18n import lazy, localized, money
 from portal.routing.reference import Territory
 
 RELATIONS = {
@@ -30,7 +30,7 @@ INCOME_SOURCES = {
 DEGREES = {
     "severe": _l("severe"),
     "accentuated": _l("accentuated"),
-    "medium": _l("medium"),
+    "medium": lazy(lambda: pgettext("degree of disability", "medium")),
 }
 SEX = {"M": _l("male"), "F": _l("female")}
 
@@ -45,10 +45,6 @@ def _date(value: str | None) -> str:
     if not value:
         return "—"
     return format_date(dt.date.fromisoformat(value), format="long")
-
-
-def _lei(value) -> str:
-    return str(_l("%(amount)s lei", amount=format_decimal(value or 0, format="#,##0.##")))
 
 
 def rows(item: str, payload: dict | None, territory: Territory, lang: str) -> list[Row]:
@@ -79,16 +75,19 @@ def rows(item: str, payload: dict | None, territory: Territory, lang: str) -> li
                 for m in p.get("members", [])]
     if item == "income":
         out = [Row(m.get("name", ""), "; ".join(
-            f"{INCOME_SOURCES.get(s.get('type'), s.get('type'))}: {_lei(s.get('monthly'))}" for s in m.get("sources", []))
+            str(_l("%(label)s: %(amount)s", label=INCOME_SOURCES.get(s.get("type"), s.get("type")),
+                   amount=money(s.get("monthly"))))
+            for s in m.get("sources", []))
             or str(_l("no declared income"))) for m in p.get("members", [])]
-        out.append(Row(str(_l("Household average per month")), _lei(p.get("household_monthly_average"))))
+        out.append(Row(str(_l("Household average per month")), money(p.get("household_monthly_average"))))
         return out
     if item == "insurance":
         out = []
         for m in p.get("members", []):
-            parts = [str(_l("%(months)s months insured in the last 24", months=m.get("insured_months_last_24", 0)))]
+            months = int(m.get("insured_months_last_24") or 0)
+            parts = [ngettext("%(num)s month insured in the last 24", "%(num)s months insured in the last 24", months)]
             if m.get("pension"):
-                parts.append(str(_l("pension %(amount)s", amount=_lei(m["pension"].get("monthly")))))
+                parts.append(str(_l("pension %(amount)s", amount=money(m["pension"].get("monthly")))))
             out.append(Row(m.get("name", ""), "; ".join(parts)))
         return out
     if item == "disability":
@@ -107,8 +106,9 @@ def rows(item: str, payload: dict | None, territory: Territory, lang: str) -> li
                                               date=_date(m.get("registered_since")))))
                 for m in members]
     if item == "property":
-        return [Row(m.get("name", ""), str(_l("%(land)s ha of land, %(dwellings)s dwelling(s)",
-                                              land=format_decimal(m.get("land_ha", 0)), dwellings=m.get("dwellings", 0))))
+        return [Row(m.get("name", ""), ngettext("%(land)s ha of land, %(num)s dwelling",
+                                                "%(land)s ha of land, %(num)s dwellings", int(m.get("dwellings") or 0),
+                                                land=format_decimal(m.get("land_ha", 0))))
                 for m in p.get("members", [])] or [Row(str(_l("Real estate")), str(_l("none recorded")))]
     if item == "births":
         children = p.get("children", [])

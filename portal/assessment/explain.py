@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from babel.dates import get_month_names
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, format_percent, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from portal.applications.display import DEGREES
 from portal.catalogue import Catalogue
-from portal.core.i18n import localized
+from portal.core.i18n import Counted, count_of, localized, money, template_of
 from portal.eligibility import ELIGIBLE, NOT_ELIGIBLE, PENDING, Result
 from portal.eligibility.model import FAIL, ONCE, PASS, SEASON_MONTHLY, UNKNOWN, Fact
 from portal.eligibility.parameters import default_parameters
@@ -41,7 +41,10 @@ CONDITIONS: dict[str, tuple] = {
         _l("The household's income cannot be compared with the limit for this aid yet.")),
     "child_registered": (
         _l("%(child)s, born on %(birth_date)s, is registered (birth record %(record_number)s)."),
-        _l("No birth in the last %(window_months)s months is registered in Moldova with the applicant as a parent."),
+        Counted("window_months", lambda n: get_translations().ngettext(
+            "No birth in the last %(window_months)s month is registered in Moldova with the applicant as a parent.",
+            "No birth in the last %(window_months)s months is registered in Moldova with the applicant as a parent.",
+            n)),
         _l("The civil status register has not answered yet.")),
     "chosen_child_in_register": (
         None, _l("The child chosen is not among the births registered with the applicant as a parent."), None),
@@ -49,8 +52,12 @@ CONDITIONS: dict[str, tuple] = {
         None, None, _l("The birth is not registered in Moldova: a case worker will check the certificate "
                        "issued abroad.")),
     "claimed_within_window": (
-        _l("The allowance is claimed within %(window_months)s months of the birth (by %(deadline)s)."),
-        _l("More than %(window_months)s months have passed since the birth: the deadline was %(deadline)s."),
+        Counted("window_months", lambda n: get_translations().ngettext(
+            "The allowance is claimed within %(window_months)s month of the birth (by %(deadline)s).",
+            "The allowance is claimed within %(window_months)s months of the birth (by %(deadline)s).", n)),
+        Counted("window_months", lambda n: get_translations().ngettext(
+            "More than %(window_months)s month has passed since the birth: the deadline was %(deadline)s.",
+            "More than %(window_months)s months have passed since the birth: the deadline was %(deadline)s.", n)),
         None),
     "not_already_paid": (
         _l("Nobody is already paid this allowance by the social insurance house."),
@@ -59,16 +66,27 @@ CONDITIONS: dict[str, tuple] = {
     "young_child": (
         None, _l("No child is registered in the civil status register with the applicant as a parent."), None),
     "insured_parent": (
-        _l("A parent has %(insured_months)s months of social insurance in the last 24 (at least "
-           "%(min_insured_months)s are needed): the allowance is a share of the insured income."), None, None),
+        Counted("insured_months", lambda n: get_translations().ngettext(
+            "A parent has %(insured_months)s month of social insurance in the last 24 (at least "
+            "%(min_insured_months)s are needed): the allowance is a share of the insured income.",
+            "A parent has %(insured_months)s months of social insurance in the last 24 (at least "
+            "%(min_insured_months)s are needed): the allowance is a share of the insured income.", n)), None, None),
     "uninsured_parent_route": (
-        _l("No parent has %(min_insured_months)s months of social insurance in the last 24 (the most is "
-           "%(insured_months)s): the fixed allowance for uninsured parents applies."), None, None),
+        Counted("min_insured_months", lambda n: get_translations().ngettext(
+            "No parent has %(min_insured_months)s month of social insurance in the last 24 (the most is "
+            "%(insured_months)s): the fixed allowance for uninsured parents applies.",
+            "No parent has %(min_insured_months)s months of social insurance in the last 24 (the most is "
+            "%(insured_months)s): the fixed allowance for uninsured parents applies.", n)), None, None),
     "option_available": (
         None, _l("The option “%(option)s” did not exist on the date of the application."), None),
     "child_under_age_limit": (
-        _l("%(child)s is %(age_months)s months old, under the limit of %(limit_months)s months."),
-        _l("%(child)s is %(age_months)s months old: the allowance is paid until the age of %(limit_months)s months."),
+        Counted("age_months", lambda n: get_translations().ngettext(
+            "%(child)s is %(age_months)s month old, under the age limit of %(limit_months_text)s.",
+            "%(child)s is %(age_months)s months old, under the age limit of %(limit_months_text)s.", n)),
+        Counted("age_months", lambda n: get_translations().ngettext(
+            "%(child)s is %(age_months)s month old: the allowance is paid until the age of %(limit_months_text)s.",
+            "%(child)s is %(age_months)s months old: the allowance is paid until the age of %(limit_months_text)s.",
+            n)),
         None),
     "disability_certificate": (
         _l("%(person)s has a certificate of %(degree)s disability, valid until %(valid_until)s."),
@@ -93,8 +111,8 @@ CONDITIONS: dict[str, tuple] = {
 STEPS = {
     "family_minimum": _l(
         "Guaranteed minimum for the household: %(vlmg)s × %(total_weight)s = %(amount)s (%(applicant_weight)s for the "
-        "applicant, %(adult_weight)s for each of %(other_adults)s other adults, %(child_weight)s for each of "
-        "%(children)s children, %(disability_weight)s for disabilities, %(single_adult_weight)s for a single adult)."),
+        "applicant; %(adult_weight)s for each other adult, %(other_adults)s in all; %(child_weight)s for each child, "
+        "%(children)s in all; %(disability_weight)s for disabilities; %(single_adult_weight)s for a single adult)."),
     "social_aid_amount": _l("Social aid: %(family_minimum)s − %(income_total)s = %(amount)s a month."),
     "income_threshold": _l("Income limit: %(family_minimum)s × %(multiplier)s = %(amount)s."),
     "season_payment": _l("%(amount)s a month in the months of the cold season: %(season_months)s."),
@@ -103,17 +121,24 @@ STEPS = {
     "insured_allowance": _l("%(rate)s of the average insured income of %(parent)s, %(base)s, and at least "
                             "%(minimum)s: %(amount)s a month."),
     "uninsured_allowance": _l("Fixed allowance for uninsured parents: %(amount)s a month."),
-    "multiple_birth_supplement": _l("Supplement for %(further_children)s more child(ren) of the same birth: "
-                                    "%(supplement)s each, %(amount)s."),
+    "multiple_birth_supplement": Counted("further_children", lambda n: get_translations().ngettext(
+        "Supplement for %(further_children)s more child of the same birth: %(supplement)s each, %(amount)s.",
+        "Supplement for %(further_children)s more children of the same birth: %(supplement)s each, %(amount)s.", n)),
     "childcare_total": _l("Total: %(amount)s a month."),
     "child_allowance": _l("%(person)s (a child): %(amount)s a month."),
     "adult_allowance": _l("%(person)s (%(degree)s disability): %(amount)s a month."),
-    "energy_cost": _l("Estimated energy cost for %(members)s people heating with %(heating_source)s: %(base_cost)s "
-                      "plus %(per_member)s for each person after the first, %(amount)s a month."),
+    "energy_cost": Counted("members", lambda n: get_translations().ngettext(
+        "Estimated energy cost for %(members)s person heating with %(heating_source)s: %(base_cost)s "
+        "plus %(per_member)s for each person after the first, %(amount)s a month.",
+        "Estimated energy cost for %(members)s people heating with %(heating_source)s: %(base_cost)s "
+        "plus %(per_member)s for each person after the first, %(amount)s a month.", n)),
     "affordable_cost": _l("What the household can pay for energy: %(share)s of its income of %(income_total)s, "
                           "%(amount)s a month."),
-    "need_with_priority": _l("The shortfall, %(need)s, increased by %(bonus)s for each of %(priority_members)s "
-                             "priority members (children, severe disability, pensioners, unemployed): %(amount)s."),
+    "need_with_priority": Counted("priority_members", lambda n: get_translations().ngettext(
+        "The shortfall, %(need)s, increased by %(bonus)s for %(priority_members)s priority member (children, "
+        "severe disability, pensioners, unemployed): %(amount)s.",
+        "The shortfall, %(need)s, increased by %(bonus)s for each of %(priority_members)s priority members "
+        "(children, severe disability, pensioners, unemployed): %(amount)s.", n)),
     "within_cap_and_minimum": _l("Compensation, at least %(minimum)s and at most %(cap)s: %(amount)s a month in "
                                  "the heating season."),
     "solid_fuel_payment": _l("Payment for wood or coal, once this season: %(amount)s."),
@@ -136,6 +161,11 @@ PAID = {"child_raising_allowance": _l("the childcare allowance (insured)"),
         "child_care_allowance": _l("the childcare allowance (uninsured)"),
         "state_social_allowance": _l("the state social allowance"),
         "unemployment_benefit": _l("the unemployment benefit")}
+DURATIONS = {  # unit of a fact → its words, not yet filled in
+    "days": lambda n: get_translations().ngettext("%(num)s day", "%(num)s days", n),
+    "months": lambda n: get_translations().ngettext("%(num)s month", "%(num)s months", n),
+    "years": lambda n: get_translations().ngettext("%(num)s year", "%(num)s years", n),
+}
 HEATING_QUESTION = "heating_source"
 PERCENT_FACTS = {"rate", "share", "bonus"}
 NO_END = _l("no end date")
@@ -182,10 +212,6 @@ class ResultView:
     missing: list[str]
 
 
-def _lei(value) -> str:
-    return str(_l("%(amount)s lei", amount=format_decimal(Decimal(value), format="#,##0.00")))
-
-
 def _number(value) -> str:
     return format_decimal(Decimal(value), format="#,##0.##")
 
@@ -204,9 +230,9 @@ class Explainer:
         if v is None:
             return str(NO_END) if fact.unit == "date" else "—"
         if fact.unit == "lei":
-            return _lei(v)
+            return money(v)
         if fact.unit == "share":
-            return f"{_number(Decimal(v) * 100)}%" if fact.name in PERCENT_FACTS else _number(v)
+            return format_percent(Decimal(v), format="#,##0.##%") if fact.name in PERCENT_FACTS else _number(v)
         if fact.unit in ("months", "years", "days", "count"):
             return _number(v)
         if fact.unit == "date":
@@ -241,8 +267,11 @@ class Explainer:
 
     def _sentence(self, template, facts, **extra) -> str:
         values = _Figures({f.name: self.value(f) for f in facts})
+        for f in facts:  # a duration inside a sentence about another count carries its own unit
+            if f.unit in DURATIONS and f.value is not None:
+                values[f"{f.name}_text"] = DURATIONS[f.unit](count_of(f.value)) % {"num": self.value(f)}
         values.update(extra)
-        return str(template) % values
+        return template_of(template, {f.name: f.value for f in facts}) % values
 
     def _sources(self, facts) -> str:
         seen = []
@@ -270,11 +299,11 @@ class Explainer:
             template = texts[{PASS: 0, FAIL: 1, UNKNOWN: 2}[c.outcome]]
             text = self._sentence(template, c.facts) if template else c.code
             conditions.append(Line(c.outcome, str(OUTCOMES[c.outcome]), text, self._sources(c.facts)))
-        calculation = [self._sentence(STEPS.get(s.code, s.code), s.facts, amount=_lei(s.amount))
+        calculation = [self._sentence(STEPS.get(s.code, s.code), s.facts, amount=money(s.amount))
                        for s in r.calculation]
         amount = None
         if r.amount is not None:
-            amount = str(FREQUENCIES.get(r.frequency, MONTHLY_AMOUNT) % {"amount": _lei(r.amount)})
+            amount = str(FREQUENCIES.get(r.frequency, MONTHLY_AMOUNT) % {"amount": money(r.amount)})
         labels = default_parameters().by_name
         parameters = []
         for u in r.parameters:
@@ -293,7 +322,7 @@ class Explainer:
             if isinstance(v, bool):
                 return str(_l("yes")) if v else str(_l("no"))
             if isinstance(v, (int, float, Decimal)) or (isinstance(v, str) and v.replace(".", "", 1).isdigit()):
-                return _lei(v) if use.unit == "lei" else _number(v)
+                return money(v) if use.unit == "lei" else _number(v)
             return str(v)
 
         v = use.value

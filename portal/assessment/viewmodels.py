@@ -5,15 +5,15 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_translations, pgettext
 from flask_babel import lazy_gettext as _l
 
 from portal.applications.models import Application, Claim
 from portal.assessment import services
-from portal.assessment.explain import PAID, Explainer, ResultView, _lei
+from portal.assessment.explain import PAID, Explainer, ResultView
 from portal.assessment.models import CLEARED, OPEN, ClaimAssessment, RiskFlag
 from portal.catalogue import Catalogue
-from portal.core.i18n import localized
+from portal.core.i18n import Counted, lazy, localized, money, template_of
 from portal.eligibility import Result
 from portal.routing.reference import Territory
 
@@ -32,14 +32,20 @@ FLAGS = {
     "deceased_applicant": _l("The population register records the applicant as deceased on %(date)s."),
     "deceased_member": _l("The population register records %(person)s as deceased on %(date)s."),
     "income_above_threshold": _l("The household's income, %(income)s a month, is above the limit of %(threshold)s."),
-    "shared_address": _l("%(count)s different applicants gave this home address in the last year; more than "
-                         "%(limit)s is unusual."),
-    "shared_account": _l("%(count)s different applicants gave this bank account in the last year; more than "
-                         "%(limit)s is unusual."),
+    "shared_address": Counted("count", lambda n: get_translations().ngettext(
+        "%(count)s different applicant gave this home address in the last year; more than %(limit)s is unusual.",
+        "%(count)s different applicants gave this home address in the last year; more than %(limit)s is unusual.",
+        n)),
+    "shared_account": Counted("count", lambda n: get_translations().ngettext(
+        "%(count)s different applicant gave this bank account in the last year; more than %(limit)s is unusual.",
+        "%(count)s different applicants gave this bank account in the last year; more than %(limit)s is unusual.",
+        n)),
 }
 SEVERITIES = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
 RISK_LABELS = {0: _l("No flags"), 1: _l("Low risk"), 2: _l("Medium risk"), 3: _l("High risk")}
-FLAG_STATUSES = {OPEN: _l("Open"), CLEARED: _l("Cleared"), "resolved": _l("No longer found")}
+FLAG_STATUSES = {OPEN: lazy(lambda: pgettext("status of a flag", "Open")),
+                 CLEARED: lazy(lambda: pgettext("status of a flag", "Cleared")),
+                 "resolved": _l("No longer found")}
 
 
 class _Params(dict):
@@ -130,7 +136,7 @@ class CaseEligibility:
     def flag_view(self, f: RiskFlag) -> FlagView:
         return FlagView(
             id=f.id, code=f.code, severity=f.severity, severity_label=str(SEVERITIES.get(f.severity, f.severity)),
-            text=str(FLAGS.get(f.code, f.code)) % self._params(f.params or {}), status=f.status,
+            text=template_of(FLAGS.get(f.code, f.code), f.params or {}) % self._params(f.params or {}), status=f.status,
             status_label=str(FLAG_STATUSES.get(f.status, f.status)),
             raised_at=format_datetime(f.raised_at, format="short"),
             cleared_by=f.cleared_by.full_name if f.cleared_by else None,
@@ -152,7 +158,7 @@ class CaseEligibility:
             out["date"] = format_date(dt.date.fromisoformat(params["date"]), format="long")
         for key in ("income", "threshold"):
             try:
-                out[key] = _lei(Decimal(params[key]))
+                out[key] = money(Decimal(params[key]))
             except (KeyError, InvalidOperation, TypeError):
                 pass
         return out

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from portal.applications import services as app_services
 from portal.assisted import centres
@@ -16,8 +16,11 @@ def consent_form_data(visit: AssistedSession) -> ConsentFormData:
     centre = centres.get(visit.centre_code)
     terr = territory()
     with force_locale(lang):
-        label = str(DOCUMENT_TYPES.get(visit.document_type or "", "")) or "MPass"
-        document = f"{label} {visit.document_number or ''}".strip()
+        if visit.document_type in DOCUMENT_TYPES:
+            document = gettext("%(document_type)s no. %(number)s", document_type=DOCUMENT_TYPES[visit.document_type],
+                               number=visit.document_number or "—")
+        else:
+            document = gettext("MPass login of the visitor")
         registries = sorted({terr.registries[code].name_in(lang) for b in app_services.catalogue()
                              for code in b.data.values() if code in terr.registries})
     return ConsentFormData(language=lang, consent_ref=visit.ref, version="cups-assisted-1",

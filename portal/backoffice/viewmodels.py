@@ -15,7 +15,7 @@ from portal.backoffice.models import CLOSED, WAITING, AgencyCase
 from portal.catalogue import Catalogue
 from portal.citizen.viewmodels import StatusView, evidence_views
 from portal.core import clock
-from portal.core.i18n import localized
+from portal.core.i18n import localized, money
 from portal.core.idnp import mask
 from portal.routing.reference import Territory
 
@@ -203,4 +203,4 @@ class CaseView:
             return next((localized(o.label, lang) for o in q.options if o.value == value), value)
         if q.type == "iban":
             return str(value)
-        return f"{value} lei"
+        return money(value)

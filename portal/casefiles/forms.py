@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.casefiles import services
 from portal.casefiles.models import RISK_LEVELS
 from portal.core.forms import BaseForm
+from portal.core.i18n import lazy
 
-RISK_LABELS = {"low": _l("low"), "medium": _l("medium"), "high": _l("high"), "critical": _l("critical")}
+RISK_LABELS = {"low": lazy(lambda: pgettext("risk level", "low")), "medium": lazy(lambda: pgettext("risk level", "medium")),
+               "high": lazy(lambda: pgettext("risk level", "high")),
+               "critical": lazy(lambda: pgettext("risk level", "critical"))}
 AREA_LABELS = {"income": _l("Income"), "housing": _l("Housing"), "health": _l("Health"),
                "disability": _l("Disability and care"), "children": _l("Children's care"),
                "education": _l("Education"), "employment": _l("Work"), "safety": _l("Safety")}

@@ -17,7 +17,7 @@ from portal.catalogue import Catalogue
 from portal.citizen import forms
 from portal.core import clock
 from portal.core.errors import DomainError
-from portal.core.i18n import localized
+from portal.core.i18n import localized, money
 from portal.routing.reference import Territory, territory
 
 DATA_STEPS = set(steps_mod.CONFIRM_STEPS)
@@ -133,7 +133,7 @@ class StepPage:
             return next((localized(o.label, self.lang) for o in question.options if o.value == value), value)
         if question.type == "iban":
             return str(value)
-        return str(display._lei(value))
+        return money(value)
 
     # -- the form of the page
     def build_form(self):

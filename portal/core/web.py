@@ -137,5 +137,6 @@ def init_app(app: Flask) -> None:
             "LANGUAGE_NAMES": i18n.LANGUAGE_NAMES,
             "current_language": str(get_locale() or "ro"),
             "localized": i18n.localized,
+            "money": i18n.money,
             "status_label": status.label,
         }

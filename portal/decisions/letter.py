@@ -1,7 +1,7 @@
 """The decision letter: a PDF in the citizen's language, made with fpdf2 and the DejaVu fonts.
 
 DejaVu Sans covers the Romanian letters with comma below (ș, ț, Ș, Ț), the
-Cyrillic alphabet and the lei sign-free text we use; the fonts come from the
+Cyrillic alphabet and every other letter of the text; the fonts come from the
 Debian package ``fonts-dejavu-core`` and are embedded (subset) in every letter,
 so it reads the same on any device.
 """
@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
+
+from portal.core.i18n import money
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian: fonts-dejavu-core
@@ -59,10 +60,6 @@ class LetterData:
     appeal_legal_basis: str
     decided_by: str
     on_appeal: bool = False
-
-
-def _money(amount: Decimal, lang: str) -> str:
-    return format_decimal(amount, format="#,##0.00", locale=lang) + " lei"
 
 
 def render(data: LetterData) -> bytes:
@@ -114,9 +111,9 @@ def render(data: LetterData) -> bytes:
             para(gettext("The benefit is granted."), style="B")
             if data.amount is not None:
                 if data.period == "one_off":
-                    para(gettext("Amount: %(amount)s, paid once.", amount=_money(data.amount, lang)))
+                    para(gettext("Amount: %(amount)s, paid once.", amount=money(data.amount)))
                 else:
-                    para(gettext("Amount: %(amount)s per month.", amount=_money(data.amount, lang)))
+                    para(gettext("Amount: %(amount)s per month.", amount=money(data.amount)))
             if data.start_date:
                 if data.period == "one_off":
                     para(gettext("Paid from: %(date)s, once.", date=day(data.start_date)))
@@ -135,11 +132,13 @@ def render(data: LetterData) -> bytes:
         para(data.legal_basis)
 
         heading(gettext("How to appeal"))
-        para(gettext("If you disagree with this decision, you can contest it until %(date)s (%(days)s days from "
-                     "the decision): in eSocial, on the page of your application, press “Appeal”, or in writing "
-                     "to %(agency)s. A worker other than the one who decided will examine your appeal.",
-                     date=day(data.appeal_until), days=(data.appeal_until - data.decided_on).days,
-                     agency=data.agency))
+        para(ngettext("If you disagree with this decision, you can contest it until %(date)s (%(num)s day from "
+                      "the decision): in eSocial, on the page of your application, press “Appeal”, or in writing "
+                      "to %(agency)s. A worker other than the one who decided will examine your appeal.",
+                      "If you disagree with this decision, you can contest it until %(date)s (%(num)s days from "
+                      "the decision): in eSocial, on the page of your application, press “Appeal”, or in writing "
+                      "to %(agency)s. A worker other than the one who decided will examine your appeal.",
+                      (data.appeal_until - data.decided_on).days, date=day(data.appeal_until), agency=data.agency))
         para(gettext("After the appeal you can go to the administrative court. Legal basis: %(basis)s.",
                      basis=data.appeal_legal_basis))
 

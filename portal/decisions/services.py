@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from portal.backoffice import cases as case_service
 from portal.backoffice.models import OPEN, AgencyCase
 from portal.core import clock
 from portal.core.errors import DomainError, NotAllowed
+from portal.core.i18n import money
 from portal.decisions import letter
 from portal.decisions.models import Appeal, Decision
 from portal.notifications.services import notify
@@ -57,7 +58,8 @@ def computed_amount(claim: Claim) -> tuple[Decimal | None, str | None, str | Non
 
             lines = Explainer(app_services.catalogue(), territory(), lang).view(result).calculation
         except ImportError:
-            lines = [f"{step.code}: {step.amount} lei" for step in result.calculation]
+            lines = [gettext("%(label)s: %(amount)s", label=step.code, amount=money(step.amount))
+                     for step in result.calculation]
     return Decimal(str(result.amount)), period, "\n".join(str(line) for line in lines) or None
 
 

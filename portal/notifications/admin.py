@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, ngettext
+from flask_babel import format_datetime, ngettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.core.db import db
+from portal.core.i18n import lazy
 from portal.core.idnp import mask
 from portal.core.security import staff
 from portal.notifications import delivery, queries
@@ -24,9 +25,10 @@ bp = Blueprint("notifications_admin", __name__, url_prefix="/admin/notifications
 ADMIN_ROLES = ("sysadmin",)
 
 CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS"), "portal": _l("Portal")}
-OUTCOME_LABELS = {"sent": _l("Sent"), "failed": _l("Failed, to be retried"), "dead": _l("Given up"),
+SENT = lazy(lambda: pgettext("a message handed to the mail relay or SMS gateway", "Sent"))
+OUTCOME_LABELS = {"sent": SENT, "failed": _l("Failed, to be retried"), "dead": _l("Given up"),
                   "interrupted": _l("Interrupted"), None: _l("In progress")}
-STATUS_LABELS = {"pending": _l("Waiting to be sent"), "sending": _l("Being sent"), "sent": _l("Sent"),
+STATUS_LABELS = {"pending": _l("Waiting to be sent"), "sending": _l("Being sent"), "sent": SENT,
                  "failed": _l("Failed, to be retried"), "dead": _l("Given up")}
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from babel.dates import format_datetime
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from portal.printouts.base import Printout
 
@@ -52,7 +52,7 @@ def render(data: ReceiptData) -> bytes:
         doc.para(gettext("Your application was sent on %(when)s.", when=when), gap=3)
         doc.para(gettext("Application number"), size=10, gap=1)
         doc.code_box(data.number)
-        doc.rows([(gettext("Applicant"), f"{data.applicant_name}, IDNP {data.applicant_idnp}")])
+        doc.rows([(gettext("Applicant"), gettext("%(name)s, IDNP %(idnp)s", name=data.applicant_name, idnp=data.applicant_idnp))])
         for line in data.provenance:
             doc.para(line, size=9.5, gap=1.5)
 
@@ -60,12 +60,15 @@ def render(data: ReceiptData) -> bytes:
         items = []
         for b in data.benefits:
             if b.agency:
-                items.append(gettext("%(benefit)s: %(agency)s decides within %(days)s working days.",
-                                     benefit=b.title, agency=b.agency, days=b.processing_days))
+                items.append(ngettext("%(benefit)s: %(agency)s decides within %(num)s working day.",
+                                      "%(benefit)s: %(agency)s decides within %(num)s working days.",
+                                      b.processing_days, benefit=b.title, agency=b.agency))
             else:
-                items.append(gettext("%(benefit)s: the agency is chosen as soon as the population register gives "
-                                     "your address; it then decides within %(days)s working days.",
-                                     benefit=b.title, days=b.processing_days))
+                items.append(ngettext("%(benefit)s: the agency is chosen as soon as the population register gives "
+                                      "your address; it then decides within %(num)s working day.",
+                                      "%(benefit)s: the agency is chosen as soon as the population register gives "
+                                      "your address; it then decides within %(num)s working days.",
+                                      b.processing_days, benefit=b.title))
         items.append(gettext("If the agency needs anything more, we tell you. You can answer in eSocial, or come "
                              "back to a CUPS centre with this receipt."))
         items.append(gettext("The decision comes as a letter in eSocial, and we tell you that it is there."))

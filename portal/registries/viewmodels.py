@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Account
@@ -127,7 +127,8 @@ class AccessLogView:
                     title = display.data_title(catalogue, item, lang)
                     if e.registry_code:
                         registry = terr.registries.get(e.registry_code)
-                        title = f"{title} ({registry.name_in(lang) if registry else e.registry_code})"
+                        title = gettext("%(item)s (%(registry)s)", item=title,
+                                        registry=registry.name_in(lang) if registry else e.registry_code)
                     if title and title not in data:
                         data.append(title)
             application = applications.get(first.application_ref or "")

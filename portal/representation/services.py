@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,7 @@ from portal.accounts.models import Account
 from portal.audit import services as audit
 from portal.core import clock
 from portal.core.errors import DomainError, NotAllowed
+from portal.core.i18n import lazy
 from portal.core.idnp import is_person_idnp
 from portal.representation import authority as auth
 from portal.representation import rules
@@ -116,7 +118,8 @@ def grant_mandate(session: Session, grantor: Account, *, grantee_idnp: str, serv
     if problem == "past" or problem == "missing":
         raise DomainError(_l("The end date must be after today."))
     if problem == "too_far":
-        raise DomainError(_l("A mandate can last at most %(years)s years."), years=rules.MAX_MANDATE_YEARS)
+        raise DomainError(lazy(lambda: ngettext("A mandate can last at most %(num)s year.",
+                                                "A mandate can last at most %(num)s years.", rules.MAX_MANDATE_YEARS)))
     from portal.privacy import consent as consents
 
     name = f"{grantee_record.get('first_name', '')} {grantee_record.get('last_name', '')}".strip()
