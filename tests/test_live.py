@@ -100,9 +100,7 @@ def test_a_commit_in_this_process_wakes_streams_before_the_next_tick(app, make_a
         application.touch()
         db.session.commit()  # the session hook tells this process's hub
         version = application.version
-    started = time.monotonic()
-    assert waiter.wait(5) == str(version)
-    assert time.monotonic() - started < 2
+    assert waiter.wait(5) == str(version)  # the tick is a minute away: only the commit's hook can have woken it
     slow.stop()
 
 
@@ -131,10 +129,8 @@ def test_redis_carries_a_change_to_every_process_at_once(app, make_account):
         while client.pubsub_numsub(channel)[0][1] < 1 and time.monotonic() < deadline:
             time.sleep(0.02)
         version = touch(app_id)
-        started = time.monotonic()
         here.changed({(live.APP, app_id)})
-        assert waiter.wait(5) == str(version)
-        assert time.monotonic() - started < 2
+        assert waiter.wait(5) == str(version)  # the tick is a minute away: only Redis can have brought it
     finally:
         here.stop()
         there.stop()

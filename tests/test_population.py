@@ -21,10 +21,8 @@ pytest_plugins = ["registry_fixtures"]
 DEMO_IDNPS = {p.idnp for p in demo_people.EVERYONE}
 
 
-def test_two_builds_are_equal_and_fast(population):
-    started = time.perf_counter()
+def test_two_builds_are_equal(population):
     again = build_population(today=population.today)
-    assert time.perf_counter() - started < 5  # generous: about 0.4 s on a laptop
     assert again == population
     assert again.fingerprint() == population.fingerprint()
 
