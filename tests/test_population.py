@@ -5,7 +5,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
