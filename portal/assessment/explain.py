@@ -65,7 +65,8 @@ CONDITIONS: dict[str, tuple] = {
         _l("No parent has %(min_insured_months)s months of social insurance in the last 24 (the most is "
            "%(insured_months)s): the fixed allowance for uninsured parents applies."), None, None),
     "option_available": (
-        None, _l("The option “%(option)s” did not exist on the date of the application."), None),
+        _l("The option “%(option)s” exists on the date of the application."),
+        _l("The option “%(option)s” did not exist on the date of the application."), None),
     "child_under_age_limit": (
         _l("%(child)s is %(age_months)s months old, under the limit of %(limit_months)s months."),
         _l("%(child)s is %(age_months)s months old: the allowance is paid until the age of %(limit_months)s months."),
