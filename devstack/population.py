@@ -8,7 +8,7 @@ second.
 
 The population is the *truth* the simulated registries serve, each registry
 showing only its own slice: the population register (identity, address,
-household), the civil-status register (births), CNAS (insurance), SFS
+household), the civil-status register (births, marriages), CNAS (insurance), SFS
 (income), CNDDCM (disability), ANOFM (unemployment) and the cadastre.
 
 Every demo person of :mod:`devstack.demo_people` is in it with exactly their
@@ -230,6 +230,15 @@ class BirthRecord:
 
 
 @dataclass(frozen=True)
+class MarriageRecord:
+    record_number: str
+    registered_on: dt.date
+    spouse_idnps: tuple[str, str]
+    ended_on: dt.date | None = None
+    end_reason: str | None = None  # death | divorce
+
+
+@dataclass(frozen=True)
 class UnregisteredChild:
     """A child born abroad whose birth was never registered in Moldova: no IDNP, unknown to every registry."""
 
@@ -356,6 +365,38 @@ class Population:
 
     def birth_record(self, child_idnp: str) -> BirthRecord | None:
         return self._birth_by_child.get(child_idnp)
+
+    def marriages_of(self, idnp: str) -> list[MarriageRecord]:
+        """Marriages registered in Moldova where ``idnp`` is a spouse: the household's couple (the head and
+        their spouse), the one that ended by the spouse's death included."""
+        person = self.persons.get(idnp)
+        if person is None or person.relation not in ("applicant", "spouse"):
+            return []
+        household = self.households.get(person.household_id)
+        if household is None:
+            return []
+        head = self.persons.get(household.applicant_idnp)
+        if person.relation == "applicant":
+            spouses = [p for p in self.persons.values()
+                       if p.household_id == person.household_id and p.relation == "spouse"]
+        else:
+            spouses = [head] if head is not None and head.idnp != idnp else []
+        out = []
+        for other in spouses:
+            a, b = sorted((person, other), key=lambda p: p.idnp)
+            digest = int(hashlib.sha256(f"{a.idnp}{b.idnp}".encode()).hexdigest()[:12], 16)
+            younger = max(a.birth_date, b.birth_date)
+            married = _add_years(younger, 19 + digest % 6) + dt.timedelta(days=digest % 300)
+            first_child = min((r.birth_date for r in self.births_of(a.idnp) if r in self.births_of(b.idnp)),
+                              default=None)
+            if first_child is not None and married > first_child - dt.timedelta(days=300):
+                married = max(_add_years(younger, 18), first_child - dt.timedelta(days=300))
+            married = min(married, self.today)
+            ended = next((p.deceased_on for p in (a, b) if p.deceased_on is not None), None)
+            out.append(MarriageRecord(record_number=f"AC-{married.year}-{digest % 1_000_000:06d}",
+                                      registered_on=married, spouse_idnps=(a.idnp, b.idnp), ended_on=ended,
+                                      end_reason="death" if ended else None))
+        return out
 
     def incomes(self, idnp: str, start: dt.date, end: dt.date) -> list[Income]:
         person = self.persons.get(idnp)

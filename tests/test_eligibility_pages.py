@@ -289,3 +289,58 @@ def test_the_explanation_is_in_the_readers_language(app, client, make_account, l
     # Amounts in the language's number format, the unit in its plural form (ro "de lei" from 20; ru лей/лея/леев).
     lei = {"ro": "(de )?lei", "ru": "ле(й|я|ев)", "en": "lei"}[lang]
     assert re.search(rf"\d[\d  .,]* {lei}\b", page)
+
+
+def translated(app, lang: str, msgid: str) -> str:
+    """``msgid`` in ``lang`` from the catalogues, up to its first placeholder."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(lang):
+        return gettext(msgid).split("%(")[0].strip()
+
+
+INCOME_BELOW = ("The household's income, %(income_total)s a month (%(household_income)s known to the tax service and "
+                "%(remittances)s from abroad), is below the guaranteed minimum for the household, %(family_minimum)s.")
+
+
+@pytest.mark.parametrize("lang, title, parameter", [
+    ("ro", "Ajutor social", "Venitul lunar minim garantat (VLMG)"),
+    ("ru", "Социальная помощь", "Гарантированный минимальный месячный доход (ГММД)"),
+    ("en", "Social aid", "Guaranteed minimum monthly income (VLMG)"),
+])
+def test_the_kept_result_is_explained_to_the_citizen_and_the_case_worker_in_their_language(
+        app, client, make_account, login, registries, grant_role, lang, title, parameter):
+    login(client, person(make_account, ION))
+    language(client, "en")
+    ref = walk_to_check(client, start(client, ["social_aid"])).split("/")[2]
+    submit(client, ref)
+    expected = [translated(app, lang, m) for m in ("Likely eligible", INCOME_BELOW, "How this was worked out",
+                                                   "Social aid: %(family_minimum)s − %(income_total)s = %(amount)s "
+                                                   "a month.")]
+    if lang != "en":
+        assert expected != [translated(app, "en", m) for m in ("Likely eligible", INCOME_BELOW,
+                                                               "How this was worked out",
+                                                               "Social aid: %(family_minimum)s − %(income_total)s = "
+                                                               "%(amount)s a month.")]
+    lei = {"ro": "(de )?lei", "ru": "ле(й|я|ев)", "en": "lei"}[lang]
+
+    # The citizen's application page: the pre-assessment kept at submission, in the reader's language.
+    language(client, lang)
+    page = text(client.get(f"/applications/{ref}").get_data(as_text=True))
+    assert translated(app, lang, "Automatic pre-assessment") in page
+    assert title in page and parameter in page and re.search(rf"\d[\d  .,]* {lei}\b", page)
+    for sentence in expected:
+        assert sentence in page, (lang, sentence)
+
+    # The case worker's case page: the same explanation, in the case worker's language.
+    grant_role(ELENA.idnp, "case_worker", "ATAS-CENTRU")
+    worker = app.test_client()
+    login(worker, person(make_account, ELENA))
+    language(worker, lang)
+    case_url = re.search(r'href="(/backoffice/cases/[^"]+)"', worker.get("/backoffice/").get_data(as_text=True)).group(1)
+    case_page = text(worker.get(case_url).get_data(as_text=True))
+    assert translated(app, lang, "Eligibility and checks") in case_page
+    assert translated(app, lang, "What the applicant saw when sending") in case_page
+    assert title in case_page and parameter in case_page and re.search(rf"\d[\d  .,]* {lei}\b", case_page)
+    for sentence in expected:
+        assert sentence in case_page, (lang, sentence)

@@ -71,6 +71,19 @@ def test_births_insurance_income(registry_client, population):
     assert income.data["sources"] == [{"type": "salary", "monthly": 2100.0}]
 
 
+def test_marriages(registry_client, population):
+    marriages = registry_client.fetch("civil", "marriages", ION, PURPOSE).data["marriages"]
+    assert len(marriages) == 1
+    m = marriages[0]
+    assert m["record_number"].startswith("AC-") and m["status"] == "in_force" and m["ended_on"] is None
+    spouse = population.person(m["spouse_idnp"])
+    assert (m["spouse_first_name"], m["spouse_last_name"]) == (spouse.first_name, spouse.last_name)
+    first_child = min(c["birth_date"] for c in registry_client.fetch("civil", "births", ION, PURPOSE).data["children"])
+    assert m["registered_on"] < first_child
+    assert registry_client.fetch("civil", "marriages", m["spouse_idnp"], PURPOSE).data["marriages"][0][
+        "spouse_idnp"] == ION
+
+
 def test_disability_unemployment_property(registry_client, population):
     assert registry_client.fetch("cnddcm", "disability", MARIA, PURPOSE).data == {
         "idnp": MARIA, "degree": "accentuated", "valid_until": None}
@@ -193,6 +206,32 @@ def test_schema_checks():
             schemas.insurance(raw, ION, {})
     with pytest.raises(schemas.SchemaError):
         schemas.retrieved_at({"retrieved_at": "2026-01-01T10:00:00"})  # no time zone
+
+
+def test_marriage_schema_checks():
+    spouse = {"idnp": MARIA, "nume": "Lungu", "prenume": "Maria"}
+    me = {"idnp": ION, "nume": "Rusu", "prenume": "Ion"}
+    act = {"numar_act": "AC-2015-000001", "data_inregistrarii": "2015-03-25", "soti": [spouse, me],
+           "stare": "desfacuta", "data_desfacerii": "2020-01-02", "motiv_desfacere": "divort"}
+    good = {"idnp": ION, "acte_de_casatorie": [act]}
+    assert schemas.marriages(good, ION, {})["marriages"] == [{
+        "record_number": "AC-2015-000001", "registered_on": "2015-03-25", "spouse_idnp": MARIA,
+        "spouse_first_name": "Maria", "spouse_last_name": "Lungu", "status": "ended", "ended_on": "2020-01-02",
+        "end_reason": "divorce"}]
+    broken = [
+        {**good, "idnp": MARIA},  # about someone else
+        {**good, "acte_de_casatorie": [{**act, "soti": [spouse, spouse]}]},  # not a spouse, twice the same
+        {**good, "acte_de_casatorie": [{**act, "soti": [spouse]}]},  # one spouse
+        {**good, "acte_de_casatorie": [{**act, "stare": "suspendata"}]},  # unknown status
+        {**good, "acte_de_casatorie": [{**act, "data_desfacerii": None}]},  # ended, no date
+        {**good, "acte_de_casatorie": [{**act, "data_desfacerii": "2010-01-01"}]},  # ended before it began
+        {**good, "acte_de_casatorie": [{**act, "motiv_desfacere": "plecare"}]},  # unknown reason
+        {**good, "acte_de_casatorie": [{**act, "stare": "in_vigoare"}]},  # in force, yet an end date
+        {**good, "acte_de_casatorie": {"act": act}},
+    ]
+    for raw in broken:
+        with pytest.raises(schemas.SchemaError):
+            schemas.marriages(raw, ION, {})
 
 
 def test_production_code_does_not_import_devstack():

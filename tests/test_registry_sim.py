@@ -16,7 +16,7 @@ HEADERS = {"X-Road-Client": "MD/GOV/MMPS/ESOCIAL", "X-Road-Id": "test-1", "X-Roa
            "X-Road-Purpose": "purpose=application; legal-basis=Legea%20nr.%20133%2F2008; ref=APP-7"}
 PATHS = {
     "rsp": ("ASP/RSP", ("identity", "address", "household")),
-    "civil": ("ASP/CIVIL", ("births",)),
+    "civil": ("ASP/CIVIL", ("births", "marriages")),
     "cnas": ("CNAS/INSURANCE", ("insurance",)),
     "sfs": ("SFS/INCOME", ("income",)),
     "cnddcm": ("CNDDCM/DISABILITY", ("disability",)),
@@ -63,6 +63,26 @@ def test_births_list_only_children_registered_in_moldova(registry):
     acts = get(registry, "ASP/CIVIL/births").json()["acte_de_nastere"]
     assert len(acts) == 2 and all(a["idnp_tata"] == ION for a in acts)
     assert get(registry, "ASP/CIVIL/births", "2005001000040").json()["acte_de_nastere"] == []
+
+
+def test_marriages_are_the_same_record_seen_from_each_spouse(registry, population):
+    acts = get(registry, "ASP/CIVIL/marriages").json()["acte_de_casatorie"]
+    assert len(acts) == 1 and acts[0]["stare"] == "in_vigoare" and acts[0]["data_desfacerii"] is None
+    spouse = next(s["idnp"] for s in acts[0]["soti"] if s["idnp"] != ION)
+    household = {m["idnp"]: m["relatia"] for m in get(registry, "ASP/RSP/household").json()["membri"]}
+    assert household[spouse] == "sot"  # the civil register and the population register agree
+    assert get(registry, "ASP/CIVIL/marriages", spouse).json()["acte_de_casatorie"] == acts
+    child = next(i for i, relation in household.items() if relation == "copil")
+    assert get(registry, "ASP/CIVIL/marriages", child).json()["acte_de_casatorie"] == []
+
+    # A widowed person: the marriage ended on the spouse's death, as the population register records it.
+    widowed = next(p for p in population if p.alive and population.marriages_of(p.idnp)
+                   and population.marriages_of(p.idnp)[0].ended_on is not None)
+    act = get(registry, "ASP/CIVIL/marriages", widowed.idnp).json()["acte_de_casatorie"][0]
+    late = next(s["idnp"] for s in act["soti"] if s["idnp"] != widowed.idnp)
+    assert act["stare"] == "desfacuta" and act["motiv_desfacere"] == "deces"
+    assert act["data_desfacerii"] == get(registry, "ASP/RSP/identity", late).json()["data_decesului"]
+    assert act["data_inregistrarii"] < act["data_desfacerii"]
 
 
 def test_the_client_header_is_required(registry):

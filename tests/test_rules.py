@@ -63,6 +63,23 @@ def test_catalogue_refuses_unknown_registry(tmp_path):
         load_catalogue(bad)
 
 
+def test_a_data_item_may_name_its_registry(tmp_path):
+    cat = load_catalogue()
+    assert cat.data_sources == {"marriages": "civil"}  # no benefit asks for marriages yet
+    benefit = ('[[benefit]]\ncode = "b"\ntitle = { ro = "b" }\nsummary = { ro = "s" }\n'
+               'data = { marriages = "%s" }\n')
+    item = '[data.marriages]\ntitle = { ro = "x" }\nregistry = "%s"\n'
+    path = tmp_path / "c.toml"
+    path.write_text(item % "civil" + benefit % "civil", encoding="utf-8")
+    assert load_catalogue(path).items_for(["b"]) == {"marriages": "civil"}
+    path.write_text(item % "nowhere" + benefit % "civil", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="unknown registry"):
+        load_catalogue(path)
+    path.write_text(item % "civil" + benefit % "rsp", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="comes from civil"):
+        load_catalogue(path)
+
+
 # --- routing --------------------------------------------------------------------
 
 def test_every_raion_has_a_territorial_agency():

@@ -19,6 +19,7 @@ BENEFIT_CODES = {"child_raising_allowance": "IC_CRESTERE", "child_care_allowance
                  "state_social_allowance": "ALOC_SOC_STAT", "unemployment_benefit": "AJ_SOMAJ"}
 INCOME_CODES = {"salary": "SAL", "pension": "PEN", "business": "AFI", "other": "ALT"}
 DEGREE_CODES = {"severe": "sever", "accentuated": "accentuat", "medium": "mediu"}
+END_REASON_CODES = {"death": "deces", "divorce": "divort"}
 PARCEL_CODES = {"agricultural_land": "teren_agricol", "garden": "teren_gradina", "house": "casa",
                 "apartment": "apartament"}
 
@@ -76,6 +77,22 @@ def births(pop: Population, person: Person, args: dict) -> dict:
             "idnp_tata": record.father_idnp,
         })
     return {"idnp_parinte": person.idnp, "acte_de_nastere": acts}
+
+
+def marriages(pop: Population, person: Person, args: dict) -> dict:
+    acts = []
+    for record in pop.marriages_of(person.idnp):
+        spouses = [pop.person(i) for i in record.spouse_idnps]
+        acts.append({
+            "numar_act": record.record_number,
+            "data_inregistrarii": _iso(record.registered_on),
+            "soti": [{"idnp": s.idnp, "nume": s.last_name, "prenume": s.first_name,
+                      "data_nasterii": _iso(s.birth_date)} for s in spouses],
+            "stare": "desfacuta" if record.ended_on else "in_vigoare",
+            "data_desfacerii": _iso(record.ended_on),
+            "motiv_desfacere": END_REASON_CODES.get(record.end_reason) if record.end_reason else None,
+        })
+    return {"idnp": person.idnp, "acte_de_casatorie": acts}
 
 
 def insurance(pop: Population, person: Person, args: dict) -> dict:
@@ -142,7 +159,7 @@ Service = Callable[[Population, Person, dict], dict]
 # registry code (config/reference/registries.toml) → service name → answer
 SERVICES: dict[str, dict[str, Service]] = {
     "rsp": {"identity": identity, "address": address, "household": household},
-    "civil": {"births": births},
+    "civil": {"births": births, "marriages": marriages},
     "cnas": {"insurance": insurance},
     "sfs": {"income": income},
     "cnddcm": {"disability": disability},

@@ -33,6 +33,7 @@ DEGREES = {
     "medium": lazy(lambda: pgettext("degree of disability", "medium")),
 }
 SEX = {"M": _l("male"), "F": _l("female")}
+MARRIAGE_ENDS = {"death": _l("death of the spouse"), "divorce": _l("divorce")}
 
 
 @dataclass
@@ -118,6 +119,22 @@ def rows(item: str, payload: dict | None, territory: Territory, lang: str) -> li
                     str(_l("born %(date)s, record %(record)s", date=_date(c.get("birth_date")),
                            record=c.get("record_number", "—"))))
                 for c in children]
+    if item == "marriages":
+        marriages = p.get("marriages", [])
+        if not marriages:
+            return [Row(str(_l("Marriages")), str(_l("no marriage registered")))]
+        out = []
+        for m in marriages:
+            spouse = f"{m.get('spouse_first_name', '')} {m.get('spouse_last_name', '')}".strip()
+            if m.get("status") == "ended":
+                value = _l("married on %(date)s, record %(record)s; ended on %(ended)s (%(reason)s)",
+                           date=_date(m.get("registered_on")), record=m.get("record_number", "—"),
+                           ended=_date(m.get("ended_on")), reason=MARRIAGE_ENDS.get(m.get("end_reason"), "—"))
+            else:
+                value = _l("married on %(date)s, record %(record)s", date=_date(m.get("registered_on")),
+                           record=m.get("record_number", "—"))
+            out.append(Row(spouse, str(value)))
+        return out
     return [Row(key, str(value)) for key, value in p.items()]
 
 

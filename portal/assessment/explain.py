@@ -78,7 +78,8 @@ CONDITIONS: dict[str, tuple] = {
             "No parent has %(min_insured_months)s months of social insurance in the last 24 (the most is "
             "%(insured_months)s): the fixed allowance for uninsured parents applies.", n)), None, None),
     "option_available": (
-        None, _l("The option “%(option)s” did not exist on the date of the application."), None),
+        _l("The option “%(option)s” exists on the date of the application."),
+        _l("The option “%(option)s” did not exist on the date of the application."), None),
     "child_under_age_limit": (
         Counted("age_months", lambda n: get_translations().ngettext(
             "%(child)s is %(age_months)s month old, under the age limit of %(limit_months_text)s.",

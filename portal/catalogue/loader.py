@@ -75,6 +75,9 @@ class Catalogue:
     data_items: dict[str, dict[str, str]]  # item → title per language
     questions: dict[str, Question]
     documents: dict[str, DocumentKind]
+    # item → registry for items that name their registry themselves: shown on "My data" even while no
+    # benefit asks for them
+    data_sources: dict[str, str] = field(default_factory=dict)
 
     def get(self, code: str) -> Benefit:
         return self.benefits[code]
@@ -127,6 +130,10 @@ def load_catalogue(path: Path | None = None, registries: set[str] | None = None)
         with (CONFIG_DIR / "reference" / "registries.toml").open("rb") as fh:
             registries = set(tomllib.load(fh)["registry"])
     data_items = {code: _texts(d.get("title"), f"data.{code}") for code, d in raw.get("data", {}).items()}
+    data_sources = {code: d["registry"] for code, d in raw.get("data", {}).items() if "registry" in d}
+    for code, registry in data_sources.items():
+        if registry not in registries:
+            raise CatalogueError(f"data.{code}: unknown registry {registry}")
     questions = {}
     for code, q in raw.get("question", {}).items():
         if q.get("type") not in {"money", "choice", "iban"}:
@@ -150,6 +157,8 @@ def load_catalogue(path: Path | None = None, registries: set[str] | None = None)
                 raise CatalogueError(f"benefit {code}: unknown data item {item}")
             if registry not in registries:
                 raise CatalogueError(f"benefit {code}: unknown registry {registry}")
+            if data_sources.get(item, registry) != registry:
+                raise CatalogueError(f"benefit {code}: {item} comes from {data_sources[item]}, not {registry}")
         for q in b.get("questions", []):
             if q not in questions:
                 raise CatalogueError(f"benefit {code}: unknown question {q}")
@@ -170,4 +179,4 @@ def load_catalogue(path: Path | None = None, registries: set[str] | None = None)
         )
     if not benefits:
         raise CatalogueError("the catalogue is empty")
-    return Catalogue(benefits, data_items, questions, documents)
+    return Catalogue(benefits, data_items, questions, documents, data_sources)

@@ -14,9 +14,9 @@ from portal.registries.prefill import MEMBER_ITEMS, ItemResult, prefill
 
 
 def all_items() -> dict[str, str]:
-    """Every data item some benefit uses, with its registry, in the catalogue's order."""
+    """Every data item some benefit uses or that names its registry, with its registry, in the catalogue's order."""
     cat = services.catalogue()
-    items = cat.items_for([b.code for b in cat])
+    items = {**cat.data_sources, **cat.items_for([b.code for b in cat])}
     return {item: items[item] for item in cat.data_items if item in items}
 
 

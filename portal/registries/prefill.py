@@ -3,8 +3,9 @@
 ``items`` maps each data item to the registry that holds it, exactly as
 ``Catalogue.items_for(...)`` returns it.  The registries are asked per person:
 
-* ``identity``, ``address``, ``household`` and ``births`` are about the applicant
-  (``births``: the applicant's children registered in Moldova);
+* ``identity``, ``address``, ``household``, ``births`` and ``marriages`` are about the applicant
+  (``births``: the applicant's children registered in Moldova; ``marriages``: the applicant's marriages
+  registered in Moldova, in force or ended);
 * ``income``, ``insurance``, ``disability``, ``unemployment`` and ``property`` are
   about every member of the household when ``household`` is among the items
   (otherwise about the applicant alone: no household data is fetched that the
@@ -47,7 +48,7 @@ from portal.registries.client import (
 
 log = logging.getLogger("esocial.registries")
 
-APPLICANT_ITEMS = ("identity", "address", "household", "births")
+APPLICANT_ITEMS = ("identity", "address", "household", "births", "marriages")
 MEMBER_ITEMS = ("income", "insurance", "disability", "unemployment", "property")
 FIRST = ("identity", "household")
 STATUSES = ("fetched", "pending", "failed")

@@ -155,6 +155,8 @@ BENEFIT_CODES = {"IC_CRESTERE": "child_raising_allowance", "IC_INGRIJIRE": "chil
 INCOME_TYPES = {"SAL": "salary", "PEN": "pension", "AFI": "business", "ALT": "other"}
 INCOME_ORDER = ("salary", "pension", "business", "other")
 DEGREES = {"sever": "severe", "accentuat": "accentuated", "mediu": "medium"}
+MARRIAGE_STATUS = {"in_vigoare": "in_force", "desfacuta": "ended"}
+MARRIAGE_END = {"deces": "death", "divort": "divorce"}
 PARCELS = {"teren_agricol": ("land", "ha"), "teren_gradina": ("land", "ha"), "casa": ("dwelling", "m2"),
            "apartament": ("dwelling", "m2")}
 STATUS = {"activ": "alive", "decedat": "deceased"}
@@ -247,6 +249,49 @@ def births(raw: dict, idnp: str, params: Mapping) -> dict:
             "record_number": _text(act, "numar_act", where),
         })
     return {"children": children}
+
+
+def marriages(raw: dict, idnp: str, params: Mapping) -> dict:
+    _same_person(raw, "idnp", idnp)
+    out = []
+    for i, act in enumerate(_list(_get(raw, "acte_de_casatorie", "answer", False), "answer.acte_de_casatorie", 20)):
+        where = f"answer.acte_de_casatorie[{i}]"
+        act = _obj(act, where)
+        spouses = []
+        for k, s in enumerate(_list(_get(act, "soti", where, False), f"{where}.soti", 2)):
+            s = _obj(s, f"{where}.soti[{k}]")
+            spouses.append({"idnp": _idnp(s, "idnp", f"{where}.soti[{k}]"),
+                            "first_name": _text(s, "prenume", f"{where}.soti[{k}]"),
+                            "last_name": _text(s, "nume", f"{where}.soti[{k}]")})
+        if len(spouses) != 2 or spouses[0]["idnp"] == spouses[1]["idnp"]:
+            raise SchemaError(f"{where}.soti: a marriage has two different spouses")
+        others = [s for s in spouses if s["idnp"] != idnp]
+        if len(others) != 1:
+            raise SchemaError(f"{where}.soti: the person asked about is not a spouse")
+        registered = _date(act, "data_inregistrarii", where)
+        status = _code(act, "stare", where, MARRIAGE_STATUS)
+        ended = _date(act, "data_desfacerii", where, optional=True)
+        reason = _get(act, "motiv_desfacere", where, True)
+        if status == "ended":
+            if ended is None or reason is None:
+                raise SchemaError(f"{where}: an ended marriage needs data_desfacerii and motiv_desfacere")
+            if ended < registered:
+                raise SchemaError(f"{where}.data_desfacerii: before the marriage")
+            reason = _code(act, "motiv_desfacere", where, MARRIAGE_END)
+        elif ended is not None:
+            raise SchemaError(f"{where}.data_desfacerii: set for a marriage in force")
+        out.append({
+            "record_number": _text(act, "numar_act", where),
+            "registered_on": registered.isoformat(),
+            "spouse_idnp": others[0]["idnp"],
+            "spouse_first_name": others[0]["first_name"],
+            "spouse_last_name": others[0]["last_name"],
+            "status": status,
+            "ended_on": ended.isoformat() if status == "ended" else None,
+            "end_reason": reason if status == "ended" else None,
+        })
+    out.sort(key=lambda m: m["registered_on"])
+    return {"marriages": out}
 
 
 def insurance(raw: dict, idnp: str, params: Mapping) -> dict:
@@ -377,6 +422,7 @@ SERVICES: dict[tuple[str, str], Service] = {
         Service("rsp", "address", address),
         Service("rsp", "household", household),
         Service("civil", "births", births),
+        Service("civil", "marriages", marriages),
         Service("cnas", "insurance", insurance),
         Service("sfs", "income", income, _income_query),
         Service("cnddcm", "disability", disability),
