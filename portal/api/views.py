@@ -78,6 +78,14 @@ def _domain(e):
     return _error(422, "rejected", str(e))
 
 
+@bp.errorhandler(429)
+def _too_many(e):
+    """The OpenAPI document promises JSON here too (the site's own 429 handler answers with a page)."""
+    retry_after = getattr(e, "retry_after", None)
+    return _error(429, "too_many_requests", "Too many requests from this client; wait, then try again.",
+                  **({"Retry-After": str(retry_after)} if retry_after else {}))
+
+
 @bp.errorhandler(HTTPException)
 def _http(e: HTTPException):
     headers = {"WWW-Authenticate": 'Bearer realm="esocial"'} if e.code == 401 else {}
