@@ -29,8 +29,8 @@ def _actor_idnp(actor: Account | None) -> str | None:
     return actor.idnp if actor is not None else None
 
 
-def create(session: Session, actor: Account | None, *, agency_code: str, client_id: str, name: str,
-           label: str = "initial") -> tuple[ApiClient, str]:
+def create(session: Session, actor: Account | None, *, agency_code: str, client_id: str,
+           name: str) -> tuple[ApiClient, str]:
     """A new client system of ``agency_code`` with its first secret (returned once, kept only as a hash)."""
     client_id = (client_id or "").strip().lower()
     if not CLIENT_ID.match(client_id):
@@ -41,13 +41,13 @@ def create(session: Session, actor: Account | None, *, agency_code: str, client_
     name = (name or "").strip()[:200] or client_id
     client, secret = auth.create_client(session, client_id=client_id, name=name, agency_code=agency_code,
                                         granted_by=_actor_idnp(actor))
-    client.secrets[0].label = label[:100]
     audit.record(session, "api_client_created", actor_idnp=_actor_idnp(actor), object_type="api_client",
                  object_id=client.client_id, agency=agency_code, name=name, secret_id=client.secrets[0].id)
     return client, secret
 
 
-def add_secret(session: Session, actor: Account | None, client: ApiClient, *, label: str = "") -> tuple[ApiClientSecret, str]:
+def add_secret(session: Session, actor: Account | None, client: ApiClient, *,
+               label: str = "") -> tuple[ApiClientSecret, str]:
     """Another active secret: the first step of a rotation (the old one keeps working until it is revoked)."""
     if not client.active:
         raise DomainError(_l("This client system has been revoked."))
