@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Account, RoleAssignment
+from portal.accounts import roles
+from portal.accounts.models import Account
 from portal.api import auth, webhooks
 from portal.api.models import ApiClient, ApiClientSecret, WebhookSubscription
 from portal.audit import services as audit
@@ -88,9 +89,7 @@ def revoke_client(session: Session, actor: Account | None, client: ApiClient) ->
     for row in client.secrets:
         if row.revoked_at is None:
             row.revoked_at = now
-    session.execute(update(RoleAssignment).where(RoleAssignment.idnp == client.account.idnp,
-                                                 RoleAssignment.revoked_at.is_(None)).values(revoked_at=now)
-                    .execution_options(synchronize_session=False))
+    roles.revoke_all(session, _actor_idnp(actor), client.account.idnp)
     ended = session.execute(update(WebhookSubscription).where(WebhookSubscription.client_pk == client.id,
                                                               WebhookSubscription.active.is_(True))
                             .values(active=False).execution_options(synchronize_session=False)).rowcount
