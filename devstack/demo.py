@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devstack.demo_people import STAFF
+from portal.accounts import roles
 from portal.accounts.models import RoleAssignment
 from portal.routing import services as routing_services
 
@@ -21,8 +22,8 @@ def seed(session: Session) -> int:
             exists = session.scalar(select(RoleAssignment).where(
                 RoleAssignment.idnp == person.idnp, RoleAssignment.role == role,
                 RoleAssignment.agency_code == agency, RoleAssignment.revoked_at.is_(None)))
-            if exists is None:
-                session.add(RoleAssignment(idnp=person.idnp, role=role, agency_code=agency, granted_by="demo"))
+            if exists is None:  # through the service, so the grant is in the audit trail like any other
+                roles.grant(session, "demo", idnp=person.idnp, role=role, scope=agency)
                 added += 1
     routing_services.seed(session)  # version 1 of the routing rules, if the migration did not write it
     added += seed_mandate(session)

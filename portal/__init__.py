@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "portal.ops.views",
     "portal.assessment.views",
     "portal.audit.cli",
+    "portal.accounts.cli",
     "portal.privacy.views",
     "portal.preferences.views",
     "portal.representation.views",

@@ -140,6 +140,11 @@ MATRIX: dict[str, Rule] = {
     "api.list_cases": R(), "api.list_webhooks": R(), "api.subscribe": R(), "api.unsubscribe": R(url=MISSING),
     "api_admin.overview": R(ok={ADM}),
     "api_admin.retry": R(passes={ADM}, url=lambda w: {"delivery_id": 999999}),
+    "api_admin.create_client": R(ok={ADM}),
+    **{f"api_admin.{name}": R(ok={ADM}, url=lambda w: {"client_id": w.api_client})
+       for name in ("client_page", "add_secret", "revoke_client", "subscribe")},
+    "api_admin.revoke_secret": R(ok={ADM}, url=lambda w: {"client_id": w.api_client, "secret_id": w.api_secret}),
+    "api_admin.unsubscribe": R(ok={ADM}, url=lambda w: {"ref": w.webhook}),
     # --- the ministry's figures (counts, never a person)
     "figures.dashboard": R(ok={AN}), "figures.export_csv": R(ok={AN}), "figures.export_json": R(ok={AN}),
     "citizen.applications_fragment": ANY, "citizen.applications_stream": ANY,
@@ -231,6 +236,12 @@ def build_world(app) -> World:
         s, citizen, grantee_idnp=accounts[REP].idnp, services=["social_aid"],
         valid_until=clock.today() + dt.timedelta(days=90), language="en",
         grantee_record={"first_name": "Representative", "last_name": "Test"})
+    # The agency's integration client with a webhook subscription (portal.api), for its administrator's pages.
+    from portal.api import clients as api_clients
+
+    api_client, _secret = api_clients.create(s, None, agency_code=AGENCY, client_id="matrix-system", name="Matrix")
+    webhook = api_clients.subscribe(s, None, api_client, url="https://matrix.example.md/hook",
+                                    events=["case.created"], production=False)
     sessions = {}
     for role, account in accounts.items():  # one server-side login session per role, as a real login makes
         sessions[role] = secrets.token_urlsafe(32)
@@ -239,6 +250,7 @@ def build_world(app) -> World:
     world = World(accounts=accounts, draft=draft.ref, app=sent.ref, claim=claim.ref, case=case.ref,
                   document=document.ref, decision=decision.ref, offer=offer.ref, rectification=rectification.ref)
     world.mandate = mandate.ref
+    world.api_client, world.api_secret, world.webhook = api_client.client_id, api_client.secrets[0].id, webhook.ref
     world.sessions = sessions
     return world
 

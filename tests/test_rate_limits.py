@@ -82,3 +82,25 @@ def test_the_status_lookup_and_api_decorators(app, limited):
     for n in range(4):
         codes.append(client.get("/_probe/api", environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}).status_code)
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_integration_api_counts_per_client_system(app, limited):
+    """The real API views: each client system has its own budget (``ratelimit_api``), from any address."""
+    from api_helpers import make_client
+
+    tokens = []
+    for n, agency in enumerate(("ATAS-CENTRU", "ATAS-NORD-EST")):
+        cid, secret = make_client(app, agency, f"sys-limit-{n}")
+        answer = app.test_client().post("/api/v1/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": cid, "client_secret": secret},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+        assert answer.status_code == 200
+        tokens.append(answer.get_json()["access_token"])
+    client = app.test_client()
+    codes = [client.get("/api/v1/cases", headers={"Authorization": f"Bearer {tokens[0]}"},
+                        environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}).status_code for n in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {tokens[0]}"})
+    assert refused.status_code == 429 and refused.is_json and int(refused.headers["Retry-After"]) > 0
+    # Another agency's system, from the same address, still has its own budget.
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {tokens[1]}"}).status_code == 200

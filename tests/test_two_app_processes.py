@@ -132,6 +132,19 @@ def test_a_citizen_moves_between_two_app_processes_mid_journey(app, two_processe
     acs = browser.post("/auth/acs", data={"SAMLResponse": saml_response})
     assert acs.status_code == 303 and acs.headers["Location"] == "/applications"
     assert browser.served[-2] != browser.served[-1]
+    # The same answer posted again to the process that did not take it is refused there: what was used is kept
+    # in the database both processes share, not in the memory of the one that saw it.
+    other = next(base for base in two_processes if base != browser.served[-1])
+    replay = requests.post(other + "/auth/acs", data={"SAMLResponse": saml_response}, allow_redirects=False,
+                           headers={"Accept-Language": "en"}, timeout=30)
+    assert replay.status_code == 400 and "You have not been logged in" in replay.text
+    with app.app_context():
+        from portal.audit.models import AuditEvent
+
+        assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
+        reasons = [e.details.get("reason") for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "login_refused"))]
+        assert reasons and set(reasons) <= {"request_used", "replayed"}, reasons
     assert browser.get("/applications").status_code == 200
 
     # Apply: the form's steps (and their CSRF tokens) alternate between the processes.

@@ -17,7 +17,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Account, RoleAssignment
+from portal.accounts import roles
+from portal.accounts.models import Account
 from portal.api.models import ApiClient, ApiClientSecret
 from portal.core import clock
 
@@ -42,7 +43,7 @@ def create_client(session: Session, *, client_id: str, name: str, agency_code: s
                       language="ro", notify_email=False, notify_sms=False)
     session.add(account)
     session.flush()
-    session.add(RoleAssignment(idnp=account.idnp, role=SERVICE_ROLE, agency_code=agency_code, granted_by=granted_by))
+    roles.grant(session, granted_by, idnp=account.idnp, role=SERVICE_ROLE, scope=agency_code, check_idnp=False)
     client = ApiClient(client_id=client_id, name=name, agency_code=agency_code, account=account)
     session.add(client)
     session.flush()

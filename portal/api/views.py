@@ -7,7 +7,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import secrets
 
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request, url_for
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from portal import csrf
-from portal.api import auth, cases, webhooks
+from portal.api import auth, cases, clients, webhooks
 from portal.api.models import ApiAccessLog, ApiIdempotency, WebhookSubscription
 from portal.api.openapi import document as openapi_document
 from portal.applications import services as app_services
@@ -77,6 +76,14 @@ def _not_allowed(e):
 @bp.errorhandler(DomainError)
 def _domain(e):
     return _error(422, "rejected", str(e))
+
+
+@bp.errorhandler(429)
+def _too_many(e):
+    """The OpenAPI document promises JSON here too (the site's own 429 handler answers with a page)."""
+    retry_after = getattr(e, "retry_after", None)
+    return _error(429, "too_many_requests", "Too many requests from this client; wait, then try again.",
+                  **({"Retry-After": str(retry_after)} if retry_after else {}))
 
 
 @bp.errorhandler(HTTPException)
@@ -452,11 +459,11 @@ def subscribe():
             or len(set(events)) != len(events)):
         raise ApiError(400, "invalid_body", "'events' must list some of: " + ", ".join(webhooks.EVENT_TYPES))
     caller = _caller()
-    sub = WebhookSubscription(ref=secrets.token_urlsafe(12), client_pk=caller.client.id, agency_code=caller.agency,
-                              url=url, events=list(events), secret=webhooks.new_secret(), active=True,
-                              created_at=clock.now())
-    db.session.add(sub)
-    db.session.flush()
+    try:  # the same rules as the administrator's page; a refusal is a 400 here
+        sub = clients.subscribe(db.session, caller.account, caller.client, url=url, events=list(events),
+                                production=current_app.config["ESOCIAL"].is_production)
+    except DomainError as e:
+        raise ApiError(400, "invalid_body", str(e)) from None
     return jsonify({**_webhook_json(sub), "secret": sub.secret}), 201
 
 
@@ -469,6 +476,5 @@ def unsubscribe(ref: str):
                                                               WebhookSubscription.client_pk == _caller().client.id))
     if sub is None:
         raise ApiError(404, "not_found", "No such subscription.")
-    sub.active = False
-    db.session.flush()
+    clients.unsubscribe(db.session, _caller().account, sub)
     return jsonify(_webhook_json(sub))
