@@ -319,7 +319,7 @@ def routing_save():
     outside = routing.scope_problems(routing.current(db.session), rule_set, actor=current_user, terr=terr,
                                      benefits=services.catalogue().benefits)
     errors = [str(DomainError(_l("Only a system administrator can make this change: %(problems)s"),
-                              problems="; ".join(str(p) for p in outside)))] if outside else []
+                              problems=routing.Problems(outside)))] if outside else []
     return _routing_page(data, form, preview=preview, errors=errors)
 
 

@@ -74,7 +74,7 @@ def save_version(session: Session, rule_set: tuple[Rule, ...], *, actor: Account
                              terr=terr or territory(), benefits=benefits)
     if outside:
         raise DomainError(_l("Only a system administrator can make this change: %(problems)s"),
-                          problems="; ".join(str(p) for p in outside))
+                          problems=Problems(outside))
     number = (session.scalar(select(func.max(RoutingRuleVersion.version))) or 0) + 1
     version = RoutingRuleVersion(version=number, rules=data, reason=reason[:2000], created_by_idnp=actor.idnp)
     session.add(version)
@@ -153,6 +153,13 @@ class ScopeProblem:
 
     def __str__(self) -> str:
         return str(self.message) % {key: _names(kind, value) for key, (kind, value) in self.codes.items()}
+
+
+class Problems(list):
+    """Scope problems joined into one text, in the language of whoever reads it."""
+
+    def __str__(self) -> str:
+        return "; ".join(str(p) for p in self)
 
 
 def _names(kind: str, value) -> str:
