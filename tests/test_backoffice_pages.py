@@ -293,3 +293,33 @@ def test_case_file_asks_why_before_it_opens(app, world):
         assert [(a, d["purpose"], d["note"]) for a, d in logged][:1] == [(people["elena"].idnp, "home_visit",
                                                                           "Visit on Friday")]
         assert db.session.scalar(select(CaseFile.risk_level)) == "high"
+
+
+def test_the_case_shows_its_deadline_in_words_near_passed_or_paused(app, world):
+    from portal.backoffice import calendar
+    from portal.core import clock
+
+    people, refs, c = world
+    elena = c("elena")
+    url = f"/backoffice/cases/{refs['atas']}"
+
+    def shown(**values):
+        with app.app_context():
+            case = db.session.scalar(select(AgencyCase).where(AgencyCase.ref == refs["atas"]))
+            for key, value in values.items():
+                setattr(case, key, value)
+            db.session.commit()
+        page = elena.get(url).get_data(as_text=True)
+        return page.split("Decide by", 1)[1].split("</p>", 1)[0]
+
+    today = clock.today()
+    rules = calendar.rules()
+    far = shown(due_on=rules.calendar.add_working_days(today, rules.near_working_days + 5))
+    assert f'datetime="{rules.calendar.add_working_days(today, rules.near_working_days + 5).isoformat()}"' in far
+    assert "left" not in far and "overdue" not in far and "paused" not in far
+    near = shown(due_on=rules.calendar.add_working_days(today, 2))
+    assert "2 working days left" in near and 'class="tag tag-near"' in near
+    passed = shown(due_on=today - dt.timedelta(days=3))
+    assert "overdue" in passed and "left" not in passed
+    paused = shown(status="waiting", paused_at=clock.now())  # as a request for information leaves it
+    assert "paused: waiting for the applicant" in paused and "overdue" not in paused
