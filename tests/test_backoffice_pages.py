@@ -234,7 +234,9 @@ def test_routing_admin_previews_then_saves_a_version(app, world):
     assert admin.get("/backoffice/admin/routing/versions/2").status_code == 200
     bad = admin.post("/backoffice/admin/routing", data={**form, "rule-4-raions": "atlantis", "action": "save",
                                                         "reason": "typo"})
-    assert bad.status_code == 400 and "atlantis" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Rule 5: unknown raion or municipality atlantis." in bad.get_data(as_text=True)
+    shoe = admin.post("/backoffice/admin/routing", data={**form, "rule-4-conditions": "shoe=1", "action": "preview"})
+    assert shoe.status_code == 400 and "Rule 5: shoe is not a fact a rule can test" in shoe.get_data(as_text=True)
 
 
 def test_agency_admin_changes_only_the_rules_of_their_agency(app, world):

@@ -65,7 +65,7 @@ def save_version(session: Session, rule_set: tuple[Rule, ...], *, actor: Account
         raise DomainError(_l("Say why the rules change."))
     problems = rules_mod.check_rules(rule_set, terr or territory(), benefits)
     if problems:
-        raise DomainError(_l("The rules cannot be saved: %(problems)s"), problems="; ".join(problems))
+        raise DomainError(_l("The rules cannot be saved: %(problems)s"), problems=Problems(problems))
     previous = seed(session)
     data = rules_mod.rules_as_data(rule_set)
     if data == previous.rules:
