@@ -17,7 +17,7 @@ import secrets
 from typing import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.models import Account, LoginSession, RoleAssignment
 from portal.applications.models import Application, Claim, Document
@@ -26,9 +26,10 @@ from portal.core.db import db
 from portal.core.idnp import make_idnp
 
 ANON, CIT, OTHER, REP = "anonymous", "citizen", "other_citizen", "representative"
-CUPS, WR, WW, SUP, AN, ADM, REG = ("cups_specialist", "worker_right_agency", "worker_wrong_agency", "supervisor",
-                                   "analyst", "admin", "registry_officer")
-ROLES = (ANON, CIT, OTHER, REP, CUPS, WR, WW, SUP, AN, ADM, REG)
+CUPS, WR, WW, SUP, AN, AADM, SYS, REG = ("cups_specialist", "worker_right_agency", "worker_wrong_agency",
+                                         "supervisor", "analyst", "agency_admin", "sysadmin", "registry_officer")
+ROLES = (ANON, CIT, OTHER, REP, CUPS, WR, WW, SUP, AN, AADM, SYS, REG)
+ADMINS = frozenset({AADM, SYS})
 LOGGED_IN = frozenset(ROLES) - {ANON}
 EVERYONE = frozenset(ROLES)
 OWNER = frozenset({CIT, REP})
@@ -108,7 +109,7 @@ MATRIX: dict[str, Rule] = {
     "registries.accept_offer": R(ok={CIT}, url=lambda w: {"ref": w.offer}),
     "registries.dismiss_offer": R(ok={CIT}, url=lambda w: {"ref": w.offer}),
     # --- the back office: the case belongs to AGENCY; the other agency's worker is refused it
-    "backoffice.queue": R(ok={WR, WW, SUP, AN, ADM}),
+    "backoffice.queue": R(ok={WR, WW, SUP, AN, AADM, SYS}),
     "backoffice.take_next": R(ok=WORKERS),
     "backoffice.case": R(ok=CASE, url=CASE_URL),
     "backoffice.take": R(ok=CASE, url=CASE_URL),
@@ -118,9 +119,10 @@ MATRIX: dict[str, Rule] = {
     "backoffice.assign": R(ok={SUP}, url=CASE_URL),
     "backoffice.document": R(ok=CASE, url=lambda w: {"ref": w.case, "doc_ref": w.document}),
     "backoffice.letter": R(ok=CASE, url=lambda w: {"ref": w.case, "decision_ref": w.decision}),
-    "backoffice.figures": R(ok={AN, SUP, ADM}),
-    "backoffice.routing_rules": R(ok={ADM}), "backoffice.routing_save": R(ok={ADM}),
-    "backoffice.routing_version": R(passes={ADM}, url=lambda w: {"number": 1}),
+    "backoffice.figures": R(ok={AN, SUP, AADM, SYS}),
+    # which rules each administrator may change: test_routing_rules_each_administrator_may_change below
+    "backoffice.routing_rules": R(ok=ADMINS), "backoffice.routing_save": R(ok=ADMINS),
+    "backoffice.routing_version": R(passes=ADMINS, url=lambda w: {"number": 1}),
     "registries.notices_seen": R(ok=CASE, url=lambda w: {"ref": w.app}),
     "eligibility.clear_flag": R(passes=WORKERS, url=lambda w: {"claim_ref": w.claim, "flag_id": 999999}),
     "casefiles.index": R(ok=WORKERS),
@@ -131,20 +133,20 @@ MATRIX: dict[str, Rule] = {
     "casefiles.answer_referral": R(passes=WORKERS, url=lambda w: {"ref": w.missing, "referral_ref": w.missing}),
     "registries.rectification_queue": R(ok={REG}),
     "registries.answer_rectification": R(ok={REG}, url=lambda w: {"ref": w.rectification}),
-    "notifications_admin.dead_letters": R(ok={ADM}), "notifications_admin.retry": R(ok={ADM}),
-    "notifications_admin.attempts": R(passes={ADM}, url=lambda w: {"notification_id": 999999}),
+    "notifications_admin.dead_letters": R(ok={SYS}), "notifications_admin.retry": R(ok={SYS}),
+    "notifications_admin.attempts": R(passes={SYS}, url=lambda w: {"notification_id": 999999}),
     # --- the integration API: agency systems with a bearer token, never a person's browser session (401)
     "api.docs": PUBLIC, "api.openapi": PUBLIC, "api.token": PUBLIC,
     **{f"api.{name}": R(url=MISSING) for name in ("change_status", "decide", "get_case", "request_information")},
     "api.document": R(url=lambda w: {"ref": w.missing, "doc_ref": w.missing}),
     "api.list_cases": R(), "api.list_webhooks": R(), "api.subscribe": R(), "api.unsubscribe": R(url=MISSING),
-    "api_admin.overview": R(ok={ADM}),
-    "api_admin.retry": R(passes={ADM}, url=lambda w: {"delivery_id": 999999}),
-    "api_admin.create_client": R(ok={ADM}),
-    **{f"api_admin.{name}": R(ok={ADM}, url=lambda w: {"client_id": w.api_client})
+    "api_admin.overview": R(ok={AADM}),
+    "api_admin.retry": R(passes={AADM}, url=lambda w: {"delivery_id": 999999}),
+    "api_admin.create_client": R(ok={AADM}),
+    **{f"api_admin.{name}": R(ok={AADM}, url=lambda w: {"client_id": w.api_client})
        for name in ("client_page", "add_secret", "revoke_client", "subscribe")},
-    "api_admin.revoke_secret": R(ok={ADM}, url=lambda w: {"client_id": w.api_client, "secret_id": w.api_secret}),
-    "api_admin.unsubscribe": R(ok={ADM}, url=lambda w: {"ref": w.webhook}),
+    "api_admin.revoke_secret": R(ok={AADM}, url=lambda w: {"client_id": w.api_client, "secret_id": w.api_secret}),
+    "api_admin.unsubscribe": R(ok={AADM}, url=lambda w: {"ref": w.webhook}),
     # --- the ministry's figures (counts, never a person)
     "figures.dashboard": R(ok={AN}), "figures.export_csv": R(ok={AN}), "figures.export_json": R(ok={AN}),
     "citizen.applications_fragment": ANY, "citizen.applications_stream": ANY,
@@ -188,7 +190,7 @@ def build_world(app) -> World:
     s.flush()
     grants = {CUPS: [("cups_specialist", "CUPS-LOZOVA")], WR: [("case_worker", AGENCY)],
               WW: [("case_worker", OTHER_AGENCY)], SUP: [("supervisor", AGENCY)], AN: [("analyst", None)],
-              ADM: [("sysadmin", None), ("agency_admin", AGENCY)], REG: [("registry_officer", "RSP")]}
+              AADM: [("agency_admin", AGENCY)], SYS: [("sysadmin", None)], REG: [("registry_officer", "RSP")]}
     for role, pairs in grants.items():
         for name, agency in pairs:
             s.add(RoleAssignment(idnp=accounts[role].idnp, role=name, agency_code=agency, granted_by="test"))
@@ -321,3 +323,59 @@ def test_every_role_gets_what_the_matrix_says(app, monkeypatch, route_methods, e
             if not good:
                 problems.append(f"{method} {path} as {role}: {got} ({response.status_code})")
     assert problems == [], "\n".join(problems)
+
+
+# ------------------------------------------------------------------ inside a route: which routing rules
+
+
+def _rules_form(extra: dict) -> dict:
+    from portal.routing.rules import load_rules
+
+    seed = load_rules()
+    form = {"rows": str(len(seed) + 1), "action": "save", "reason": "Matrix"}
+    for i, rule in enumerate(seed):
+        form[f"rule-{i}-benefits"] = sorted(rule.benefits)
+        form[f"rule-{i}-raions"] = ", ".join(sorted(rule.raions))
+        form[f"rule-{i}-target"] = f"agency:{rule.agency}" if rule.agency else f"kind:{rule.agency_kind}"
+    form.update({f"rule-{len(seed)}-{key}": value for key, value in extra.items()})
+    return form
+
+
+# A rule for applications made at a CUPS centre in a raion of the agency, sending them to that agency or elsewhere.
+OWN_RULE = {"benefits": "social_aid", "raions": "ialoveni", "target": f"agency:{AGENCY}", "conditions": "channel=cups"}
+OTHER_RULE = {**OWN_RULE, "raions": "soroca", "target": f"agency:{OTHER_AGENCY}"}
+TAKING_RULE = {**OWN_RULE, "raions": "soroca"}  # the agency's own, for another agency's raion
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_routing_rules_each_administrator_may_change(app, monkeypatch, role):
+    """A system administrator changes every rule; an agency administrator only rules that keep applications
+    within their own agency; everyone else none."""
+    from portal.routing.models import RoutingRuleVersion
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    with app.app_context():
+        world = build_world(app)
+        from portal.routing import services as routing
+
+        routing.seed(db.session)  # version 1, as the first page would
+        db.session.commit()
+    client = client_for(app, world, role)
+    may = {SYS: {"own", "other", "taking"}, AADM: {"own"}}.get(role, set())
+    got = set()
+    for name, rule in (("other", OTHER_RULE), ("taking", TAKING_RULE), ("own", OWN_RULE)):
+        with app.app_context():
+            before = db.session.scalar(select(func.count()).select_from(RoutingRuleVersion))
+        response = client.post("/backoffice/admin/routing", data=_rules_form(rule))
+        with app.app_context():
+            after = db.session.scalar(select(func.count()).select_from(RoutingRuleVersion))
+        if after > before:
+            got.add(name)
+            assert response.status_code == 303
+        elif role in ADMINS:
+            assert response.status_code == 400 and "Only a system administrator" in response.get_data(as_text=True)
+        else:
+            assert outcome(response) in ("login", "forbidden", "not found", "unauthorized")
+        if name in got and role == SYS and name != "own":  # back to the seed rules for the next one
+            client.post("/backoffice/admin/routing", data={**_rules_form({}), "reason": "Back"})
+    assert got == may

@@ -9,6 +9,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -108,7 +109,7 @@ def test_rule_sets_round_trip_as_data():
 
 def test_versions_keep_who_when_why_and_only_admins_change_them(session, today):
     worker = staff(session, "Elena", "V", ("case_worker", "ATAS-CENTRU"))
-    admin = staff(session, "Irina", "P", ("agency_admin", "ATAS-CENTRU"))
+    admin = staff(session, "Ana", "C", ("sysadmin", None))  # the new rule sends work to another agency
     first = routing.seed(session)
     assert first.version == 1 and routing.current(session) == routing_rules.load_rules()
     new = routing.current(session) + (routing_rules.rule_from_dict(
@@ -128,6 +129,65 @@ def test_versions_keep_who_when_why_and_only_admins_change_them(session, today):
     assert routing.current(session) == new
     assert [v.version for v in routing.versions(session)] == [2, 1]
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "routing_rules_changed")).details["previous"] == 1
+
+
+def _with(*extra):
+    return routing_rules.load_rules() + tuple(routing_rules.rule_from_dict(r) for r in extra)
+
+
+def test_an_agency_administrator_changes_only_rules_that_route_to_their_agency(session, today):
+    irina = staff(session, "Irina", "P", ("agency_admin", "ATAS-CENTRU"))
+    sysadmin = staff(session, "Ana", "C", ("sysadmin", None))
+    benefits = app_services.catalogue().benefits
+    routing.seed(session)
+
+    def refused(rule_set, *words):
+        with pytest.raises(DomainError) as refusal:
+            routing.save_version(session, rule_set, actor=irina, reason="Change", benefits=benefits)
+        with force_locale("en"):
+            text = str(refusal.value)
+        for word in ("Only a system administrator", *words):
+            assert word in text, text
+
+    # A rule sending applications to another agency, explicitly or as "the territorial agency" of its raions.
+    refused(_with({"benefits": ["social_aid"], "raions": ["ialoveni"], "agency": "ATAS-CENTRU-EST"}),
+            "rule 5", "Centru-Est (Orhei)")
+    refused(_with({"benefits": ["social_aid"], "raions": ["soroca"], "agency_kind": "territorial",
+                   "conditions": {"abroad": "yes"}}), "Nord-Est (Soroca)")
+    # Deleting or editing a rule that also routes to other agencies (the national one for all raions).
+    refused(routing_rules.load_rules()[1:], "Nord-Est (Soroca)")
+    # A rule of her own agency that would take another agency's applications, even only some of them.
+    refused(_with({"benefits": ["social_aid"], "raions": ["soroca"], "agency": "ATAS-CENTRU",
+                   "conditions": {"channel": "cups"}}), "from Soroca", "instead of", "Nord-Est (Soroca)")
+    refused(_with({"benefits": ["birth_allowance"], "raions": ["ialoveni"], "agency": "ATAS-CENTRU"}),
+            "Ialoveni", "instead of")
+    assert routing.latest(session).version == 1  # nothing was saved
+
+    # What stays within her agency is hers to change: a rule of her own for applications made at a CUPS centre.
+    own = _with({"benefits": ["social_aid", "cold_season_aid"], "raions": ["ialoveni", "criuleni"],
+                 "agency": "ATAS-CENTRU", "conditions": {"channel": "cups"}})
+    assert routing.save_version(session, own, actor=irina, reason="CUPS desk", benefits=benefits).version == 2
+    # ... and to delete again (applications fall back to the territorial rule: her agency too).
+    assert routing.save_version(session, routing_rules.load_rules(), actor=irina, reason="Undo",
+                                benefits=benefits).version == 3
+    # A system administrator keeps full control, and his rules for other agencies stay out of her reach.
+    elsewhere = _with({"benefits": ["birth_allowance"], "raions": ["ialoveni"], "agency": "ATAS-CENTRU"})
+    assert routing.save_version(session, elsewhere, actor=sysadmin, reason="Pilot", benefits=benefits).version == 4
+    refused(routing_rules.load_rules(), "instead of")  # undoing it sends Ialoveni's births back to CNAS
+    assert routing.latest(session).version == 4
+
+
+def test_moved_routes_tries_every_condition_the_rules_name():
+    terr = load_territory()
+    old = routing_rules.load_rules()
+    new = _with({"benefits": ["social_aid"], "raions": ["soroca"], "agency": "CNAS",
+                 "conditions": {"channel": "cups|assisted", "language": "ru"}})
+    moves = routing.moved_routes(old, new, ["social_aid", "birth_allowance"], terr)
+    assert {(m.benefit, m.raion, m.facts, m.before, m.after) for m in moves} == {
+        ("social_aid", "soroca", (("channel", "assisted"), ("language", "ru")), "ATAS-NORD-EST", "CNAS"),
+        ("social_aid", "soroca", (("channel", "cups"), ("language", "ru")), "ATAS-NORD-EST", "CNAS"),
+    }
+    assert routing.moved_routes(old, old, ["social_aid"], terr) == []
 
 
 def test_dry_run_shows_where_new_and_recent_applications_would_go(session, today):

@@ -32,6 +32,7 @@ def world(app, login):
             "sergiu": staff(s, "Sergiu", "Bodiu", ("case_worker", "ATAS-NORD-EST")),
             "olga": staff(s, "Olga", "Turcan", ("case_worker", "CNAS")),
             "irina": staff(s, "Irina", "Popa", ("agency_admin", "ATAS-CENTRU")),
+            "anac": staff(s, "Ana", "Ciobanu", ("sysadmin", None)),
             "dumitru": staff(s, "Dumitru", "Rotaru", ("analyst", None)),
         }
         application = submitted(s, ion, ["social_aid", "birth_allowance"])
@@ -193,10 +194,8 @@ def test_approving_without_an_amount_is_refused_unless_the_rules_give_one(app, w
                                                                                  dt.date(2026, 3, 20))
 
 
-def test_routing_admin_previews_then_saves_a_version(app, world):
-    people, refs, c = world
-    irina = c("irina")
-    page = irina.get("/backoffice/admin/routing").get_data(as_text=True)
+def _routing_form(page, extra=None):
+    """The routing page's form as it stands (the seed rules), plus ``extra`` in the empty last row."""
     rows = int(re.search(r'name="rows" value="(\d+)"', page).group(1))
     seed = load_rules()
     assert rows == len(seed) + 1  # the seed rules and an empty row to add one
@@ -205,26 +204,66 @@ def test_routing_admin_previews_then_saves_a_version(app, world):
         form[f"rule-{i}-benefits"] = sorted(rule.benefits)
         form[f"rule-{i}-raions"] = ", ".join(sorted(rule.raions))
         form[f"rule-{i}-target"] = f"agency:{rule.agency}" if rule.agency else f"kind:{rule.agency_kind}"
-    new = len(seed)
-    form.update({f"rule-{new}-benefits": "social_aid", f"rule-{new}-raions": "ialoveni",
-                 f"rule-{new}-target": "agency:ATAS-CENTRU-EST", f"rule-{new}-conditions": "channel=online"})
-    preview = irina.post("/backoffice/admin/routing", data={**form, "action": "preview"})
+    form.update({f"rule-{len(seed)}-{k}": v for k, v in (extra or {}).items()})
+    return form
+
+
+def _latest_version(app):
+    with app.app_context():
+        return db.session.scalar(select(RoutingRuleVersion).order_by(RoutingRuleVersion.version.desc()))
+
+
+def test_routing_admin_previews_then_saves_a_version(app, world):
+    people, refs, c = world
+    admin = c("anac")
+    form = _routing_form(admin.get("/backoffice/admin/routing").get_data(as_text=True),
+                         {"benefits": "social_aid", "raions": "ialoveni", "target": "agency:ATAS-CENTRU-EST",
+                          "conditions": "channel=online"})
+    preview = admin.post("/backoffice/admin/routing", data={**form, "action": "preview"})
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "Dry run" in text and refs["application"] not in text
     assert "ES-2026-" in text  # Ion's application would have gone elsewhere
-    with app.app_context():
-        assert db.session.scalar(select(RoutingRuleVersion.version).order_by(RoutingRuleVersion.version.desc())) == 1
-    no_reason = irina.post("/backoffice/admin/routing", data={**form, "action": "save"})
+    assert "There is a problem" not in text and "As an agency administrator" not in text
+    assert _latest_version(app).version == 1
+    no_reason = admin.post("/backoffice/admin/routing", data={**form, "action": "save"})
     assert no_reason.status_code == 400
-    saved = irina.post("/backoffice/admin/routing", data={**form, "action": "save", "reason": "Pilot Ialoveni"})
+    saved = admin.post("/backoffice/admin/routing", data={**form, "action": "save", "reason": "Pilot Ialoveni"})
     assert saved.status_code == 303
-    with app.app_context():
-        latest = db.session.scalar(select(RoutingRuleVersion).order_by(RoutingRuleVersion.version.desc()))
-        assert (latest.version, latest.created_by_idnp, latest.reason) == (2, people["irina"].idnp, "Pilot Ialoveni")
-    assert c("irina").get("/backoffice/admin/routing/versions/2").status_code == 200
-    bad = irina.post("/backoffice/admin/routing", data={**form, f"rule-{new}-raions": "atlantis", "action": "save",
+    latest = _latest_version(app)
+    assert (latest.version, latest.created_by_idnp, latest.reason) == (2, people["anac"].idnp, "Pilot Ialoveni")
+    assert admin.get("/backoffice/admin/routing/versions/2").status_code == 200
+    bad = admin.post("/backoffice/admin/routing", data={**form, "rule-4-raions": "atlantis", "action": "save",
                                                         "reason": "typo"})
-    assert bad.status_code == 400 and "atlantis" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Rule 5: unknown raion or municipality atlantis." in bad.get_data(as_text=True)
+    shoe = admin.post("/backoffice/admin/routing", data={**form, "rule-4-conditions": "shoe=1", "action": "preview"})
+    assert shoe.status_code == 400 and "Rule 5: shoe is not a fact a rule can test" in shoe.get_data(as_text=True)
+
+
+def test_agency_admin_changes_only_the_rules_of_their_agency(app, world):
+    people, refs, c = world
+    irina = c("irina")
+    page = irina.get("/backoffice/admin/routing").get_data(as_text=True)
+    assert ("As an agency administrator you change only the rules that send applications to Territorial Social "
+            "Assistance Agency Centru (Ialoveni)") in page
+    to_other = _routing_form(page, {"benefits": "social_aid", "raions": "ialoveni",
+                                    "target": "agency:ATAS-CENTRU-EST", "conditions": "channel=online"})
+    preview = irina.post("/backoffice/admin/routing", data={**to_other, "action": "preview"}).get_data(as_text=True)
+    assert "Dry run" in preview and "There is a problem" in preview and "rule 5 sends applications to" in preview
+    refused = irina.post("/backoffice/admin/routing", data={**to_other, "action": "save", "reason": "Pilot"})
+    assert refused.status_code == 400
+    assert "Only a system administrator can make this change" in refused.get_data(as_text=True)
+    taking = _routing_form(page, {"benefits": "birth_allowance", "raions": "ialoveni", "target": "agency:ATAS-CENTRU"})
+    refused = irina.post("/backoffice/admin/routing", data={**taking, "action": "save", "reason": "Ours"})
+    assert refused.status_code == 400 and "instead of" in refused.get_data(as_text=True)
+    assert _latest_version(app).version == 1
+    own = _routing_form(page, {"benefits": "social_aid", "raions": "ialoveni, criuleni",
+                               "target": "agency:ATAS-CENTRU", "conditions": "channel=cups"})
+    preview = irina.post("/backoffice/admin/routing", data={**own, "action": "preview"}).get_data(as_text=True)
+    assert "There is a problem" not in preview and "every application would go where it goes today" in preview
+    saved = irina.post("/backoffice/admin/routing", data={**own, "action": "save", "reason": "CUPS desk"})
+    assert saved.status_code == 303
+    latest = _latest_version(app)
+    assert (latest.version, latest.created_by_idnp) == (2, people["irina"].idnp)
 
 
 def test_case_file_asks_why_before_it_opens(app, world):
@@ -256,3 +295,33 @@ def test_case_file_asks_why_before_it_opens(app, world):
         assert [(a, d["purpose"], d["note"]) for a, d in logged][:1] == [(people["elena"].idnp, "home_visit",
                                                                           "Visit on Friday")]
         assert db.session.scalar(select(CaseFile.risk_level)) == "high"
+
+
+def test_the_case_shows_its_deadline_in_words_near_passed_or_paused(app, world):
+    from portal.backoffice import calendar
+    from portal.core import clock
+
+    people, refs, c = world
+    elena = c("elena")
+    url = f"/backoffice/cases/{refs['atas']}"
+
+    def shown(**values):
+        with app.app_context():
+            case = db.session.scalar(select(AgencyCase).where(AgencyCase.ref == refs["atas"]))
+            for key, value in values.items():
+                setattr(case, key, value)
+            db.session.commit()
+        page = elena.get(url).get_data(as_text=True)
+        return page.split("Decide by", 1)[1].split("</p>", 1)[0]
+
+    today = clock.today()
+    rules = calendar.rules()
+    far = shown(due_on=rules.calendar.add_working_days(today, rules.near_working_days + 5))
+    assert f'datetime="{rules.calendar.add_working_days(today, rules.near_working_days + 5).isoformat()}"' in far
+    assert "left" not in far and "overdue" not in far and "paused" not in far
+    near = shown(due_on=rules.calendar.add_working_days(today, 2))
+    assert "2 working days left" in near and 'class="tag tag-near"' in near
+    passed = shown(due_on=today - dt.timedelta(days=3))
+    assert "overdue" in passed and "left" not in passed
+    paused = shown(status="waiting", paused_at=clock.now())  # as a request for information leaves it
+    assert "paused: waiting for the applicant" in paused and "overdue" not in paused

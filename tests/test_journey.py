@@ -192,7 +192,8 @@ def test_case_worker_sees_only_their_agency_and_decides(app, client, make_accoun
     with app.app_context():
         templates = db.session.scalars(select(Notification.template).where(
             Notification.account_id == ion.id, Notification.channel == "portal")).all()
-        assert set(templates) == {"application_submitted", "info_requested", "decision_made"}
+        # status_changed: the citizen's answer reached the agency
+        assert set(templates) == {"application_submitted", "info_requested", "status_changed", "decision_made"}
 
 
 def test_draft_resumes_where_the_citizen_stopped(app, client, make_account, login, registries):

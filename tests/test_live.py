@@ -218,3 +218,16 @@ def test_nobody_watches_someone_elses_application(app, client, make_account, log
     assert client.get(f"/applications/{ref}/stream").status_code == 404
     anonymous = app.test_client()
     assert anonymous.get("/applications/stream").status_code == 302
+
+
+def test_without_javascript_both_pages_are_whole_and_offer_a_reload(app, client, make_account, login):
+    """The stream only says "look again"; the pages themselves carry the status, and a link reloads them."""
+    person = make_account()
+    login(client, person)
+    app_id = make_application(person, number="ES-2025-0000888")
+    with session_scope() as s:
+        ref = s.get(Application, app_id).ref
+    listing = client.get("/applications").get_data(as_text=True)
+    assert "ES-2025-0000888" in listing and '<noscript><p><a href="/applications">' in listing
+    page = client.get(f"/applications/{ref}").get_data(as_text=True)
+    assert "ES-2025-0000888" in page and f'<noscript><p><a href="/applications/{ref}">' in page

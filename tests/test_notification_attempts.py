@@ -11,7 +11,7 @@ from portal.config import SettingsError
 from portal.core.db import session_scope
 from portal.notifications.delivery import (MAX_ATTEMPTS, _finish, backoff, claim, deliver_pending, idempotency_key,
                                            recover_stuck, retry_dead)
-from portal.notifications.gateways import DeliveryError, HttpSmsGateway, gateway_class, sms_gateway
+from portal.notifications.gateways import DeliveryError, HttpSmsGateway, SmsGateway, gateway_class, sms_gateway
 from portal.notifications.models import NotificationAttempt
 from test_notification_delivery import (T0, api, free_port, inbox, now, portal, rows, sink_settings,  # noqa: F401
                                         submit)
@@ -148,3 +148,36 @@ def test_an_attempt_row_is_written_for_every_claim(portal, inbox, make_account, 
     deliver_pending(portal)
     with session_scope() as s:
         assert s.scalar(select(func.count(NotificationAttempt.id))) == 2
+
+
+class OperatorGateway(SmsGateway):
+    """An operator's own SMS provider, as the ``sms_gateway`` setting names one ("module:Class")."""
+
+    sent: list = []
+    refuse: str | None = None
+
+    def send_text(self, to: str, text: str, *, key: str) -> str | None:
+        if OperatorGateway.refuse:
+            raise DeliveryError(OperatorGateway.refuse, permanent=True)
+        OperatorGateway.sent.append((to, text, key))
+        return f"op-{len(OperatorGateway.sent)}"
+
+
+def test_an_operators_own_gateway_named_in_the_settings_carries_the_sms(portal, inbox, make_account, now,
+                                                                        monkeypatch):
+    settings = dataclasses.replace(portal.config["ESOCIAL"], sms_gateway=f"{__name__}:OperatorGateway")
+    monkeypatch.setitem(portal.config, "ESOCIAL", settings)
+    monkeypatch.setattr(OperatorGateway, "sent", [])
+    submit(make_account(email="operator@example.md", phone="+37369000061"))
+    assert deliver_pending(portal).sent == 2
+    [sms] = rows("sms")
+    assert [(to, key) for to, _, key in OperatorGateway.sent] == [("+37369000061", idempotency_key(sms))]
+    assert "2025-000123" in OperatorGateway.sent[0][1]
+    assert api(inbox, kind="sms") == [] and len(api(inbox, kind="email")) == 1  # e-mail still over SMTP
+    assert [(a.outcome, a.provider_ref) for a in history(sms.id)] == [("sent", "op-1")]
+    # What the provider refuses for good goes to the dead letters, with its words.
+    monkeypatch.setattr(OperatorGateway, "refuse", "number not served by the operator")
+    submit(make_account(email="operator2@example.md", phone="+37369000062"), number="2025-000124")
+    assert deliver_pending(portal).dead == 1
+    refused = rows("sms")[-1]
+    assert refused.status == "dead" and "number not served" in history(refused.id)[-1].error

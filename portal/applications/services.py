@@ -419,6 +419,9 @@ def answer_information(session: Session, application: Application, *, actor: Acc
     for claim in waiting:
         _move(session, claim, st.INFO_PROVIDED, actor=actor, party=st.APPLICANT, note=answer[:4000])
         agency_cases.on_info_provided(session, claim)
+        notify(session, application.applicant, "status_changed",  # the answer reached the agency
+               {"number": application.number, "benefit": claim.benefit_code, "status": st.INFO_PROVIDED},
+               application=application)
     audit.record(session, "information_provided", actor_idnp=actor.idnp, subject_idnp=application.applicant.idnp,
                  object_type="application", object_id=application.ref)
     return waiting

@@ -6,6 +6,7 @@ from wtforms import DateField, DecimalField, HiddenField, RadioField, SelectFiel
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.forms import BaseForm
+from portal.routing.rules import CONDITION_KEYS
 
 
 class RequestInfoForm(BaseForm):
@@ -89,6 +90,10 @@ def parse_rules(form, count: int) -> tuple[list[dict], list[str]]:
             key, sep, value = pair.partition("=")
             if not sep or not key.strip() or not value.strip():
                 errors.append(str(_l("Rule %(n)s: write conditions as fact=value.", n=i + 1)))
+                break
+            if key.strip() not in CONDITION_KEYS:
+                errors.append(str(_l("Rule %(n)s: %(fact)s is not a fact a rule can test (%(facts)s).", n=i + 1,
+                                     fact=key.strip(), facts=", ".join(CONDITION_KEYS))))
                 break
             conditions[key.strip()] = value.strip()
         if conditions:

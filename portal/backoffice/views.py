@@ -265,7 +265,17 @@ def _routing_page(rule_data, form, *, preview=None, errors=(), status=200):
                            versions=routing.versions(db.session)[:20], current=routing.latest(db.session),
                            agency_names={code: a.name_in(_lang()) for code, a in terr.agencies.items()},
                            benefit_names={b.code: b.title_in(_lang()) for b in cat},
-                           raion_names={code: r.name_in(_lang()) for code, r in terr.raions.items()}), status
+                           raion_names={code: r.name_in(_lang()) for code, r in terr.raions.items()},
+                           own_agencies=_administered_names()), status
+
+
+def _administered_names() -> list[str] | None:
+    """The names of the agencies whose rules this administrator may change; None for a system administrator."""
+    own = routing.administered_agencies(current_user)
+    if own is None:
+        return None
+    agencies = territory().agencies
+    return sorted(agencies[code].name_in(_lang()) if code in agencies else code for code in own)
 
 
 @bp.get("/admin/routing")
@@ -306,7 +316,11 @@ def routing_save():
         "matrix": routing.matrix_changes(routing.current(db.session), rule_set, services.catalogue().benefits, terr),
         "recent": [r for r in routing.recent_applications_under(db.session, rule_set, terr) if r.before != r.after],
     }
-    return _routing_page(data, form, preview=preview)
+    outside = routing.scope_problems(routing.current(db.session), rule_set, actor=current_user, terr=terr,
+                                     benefits=services.catalogue().benefits)
+    errors = [str(DomainError(_l("Only a system administrator can make this change: %(problems)s"),
+                              problems=routing.Problems(outside)))] if outside else []
+    return _routing_page(data, form, preview=preview, errors=errors)
 
 
 @bp.get("/admin/routing/versions/<int:number>")

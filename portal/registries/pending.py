@@ -29,6 +29,7 @@ from portal.applications import status as st
 from portal.applications.models import Application, Claim, StatusEvent
 from portal.core import clock
 from portal.core.db import session_scope
+from portal.notifications.services import notify
 from portal.registries import accesslog
 from portal.registries import services as reg
 from portal.registries.models import PendingFetch
@@ -117,6 +118,9 @@ def route_waiting_claims(session: Session, application: Application) -> list[Cla
                                         "Sent to %(agency)s now that the address is known.",
                                         agency=_agency_name(a, lang)))))
         reg.add_notice(session, application, "routed", agency=agency)
+        notify(session, application.applicant, "status_changed",
+               {"number": application.number, "benefit": claim.benefit_code, "status": st.SUBMITTED},
+               application=application)
         routed.append(claim)
     if routed:
         application.touch()

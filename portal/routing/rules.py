@@ -92,19 +92,21 @@ def rules() -> tuple[Rule, ...]:
     return load_rules()
 
 
-def check_rules(rule_set: Iterable[Rule], terr: Territory, benefits: Iterable[str]) -> list[str]:
-    """What is wrong with a rule set, in plain words (empty when it can be used)."""
+def check_rules(rule_set: Iterable[Rule], terr: Territory, benefits: Iterable[str]) -> list:
+    """What is wrong with a rule set, in plain words (empty when it can be used): translated when read."""
+    from flask_babel import lazy_gettext as _l
+
     known = set(benefits)
     problems = []
     for i, r in enumerate(rule_set, start=1):
         for b in sorted(r.benefits - known):
-            problems.append(f"rule {i}: unknown benefit {b}")
+            problems.append(_l("Rule %(n)s: unknown benefit %(code)s.", n=i, code=b))
         for x in sorted(r.raions - set(terr.raions) - {"*"}):
-            problems.append(f"rule {i}: unknown raion {x}")
+            problems.append(_l("Rule %(n)s: unknown raion or municipality %(code)s.", n=i, code=x))
         if r.agency and r.agency not in terr.agencies:
-            problems.append(f"rule {i}: unknown agency {r.agency}")
+            problems.append(_l("Rule %(n)s: unknown agency %(code)s.", n=i, code=r.agency))
         if r.agency_kind and r.agency_kind not in {a.kind for a in terr.agencies.values()}:
-            problems.append(f"rule {i}: unknown kind of agency {r.agency_kind}")
+            problems.append(_l("Rule %(n)s: unknown kind of agency %(code)s.", n=i, code=r.agency_kind))
     return problems
 
 
