@@ -52,7 +52,7 @@ def queue():
         return redirect(url_for("backoffice.figures"))
     agencies = _agencies()
     page = queries.queue(db.session, agencies, after=request.args.get("after"), before=request.args.get("before"),
-                         exclude_assigned_to=current_user.id)
+                         exclude_assigned_to=current_user.id, size=queries.PAGE_SIZE)
     supervisor = _is_supervisor()
     return render_template("backoffice/queue.html", take_form=EmptyForm(), page_size=queries.PAGE_SIZE,
                            vm=viewmodels.QueueView(page, queries.assigned_to(db.session, agencies, current_user.id),
