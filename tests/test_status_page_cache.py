@@ -176,3 +176,15 @@ def test_the_kept_rendering_is_keyed_by_version_and_viewer(world):
     new = {k[2] for k in pagecache.cache._items} - versions  # noqa: SLF001
     assert new and min(new) > max(versions)
     assert re.search(r"One more question\?", ion.get(f"/applications/{ref}").get_data(as_text=True))
+
+
+def test_an_empty_answer_shows_the_page_with_the_error_not_a_kept_one(world):
+    app, ref, ids, browser, people = world
+    _ask(app, ids, "Where is the lease contract?")
+    ion = browser(people["ion"])
+    page = ion.get(f"/applications/{ref}").get_data(as_text=True)
+    refused = ion.post(f"/applications/{ref}/answer", data={"csrf_token": csrf(page), "answer": ""})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "Where is the lease contract?" in html and "Write your answer." in html
+    assert "ETag" not in refused.headers

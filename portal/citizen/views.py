@@ -274,8 +274,9 @@ def answer(ref: str):
         else:
             flash(_l("Thank you. Your answer was sent to the agency."), "success")
         return redirect(url_for("citizen.application", ref=ref), code=303)
-    return render_template("citizen/application.html", application=application, answer_form=form,
-                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang())), 400
+    content = render_template("citizen/_application.html", application=application, answer_form=form,
+                              vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
+    return render_template("citizen/application.html", number=application.number, content=Markup(content)), 400
 
 
 @bp.get("/applications/<ref>/documents/<doc_ref>")
