@@ -188,3 +188,18 @@ def test_an_empty_answer_shows_the_page_with_the_error_not_a_kept_one(world):
     html = refused.get_data(as_text=True)
     assert "Where is the lease contract?" in html and "Write your answer." in html
     assert "ETag" not in refused.headers
+
+
+def test_a_session_without_a_csrf_secret_yet_gets_forms_that_work(world):
+    """Two first visits of the same person (no CSRF secret in either session): each page's forms are its own."""
+    app, ref, ids, browser, people = world
+    _ask(app, ids, "Where is the lease contract?")
+    pages = []
+    for _ in range(2):
+        ion = browser(people["ion"])
+        pages.append((ion, ion.get(f"/applications/{ref}").get_data(as_text=True)))  # the session's first page
+    ion, page = pages[1]
+    answer = re.search(r'action="/applications/[^"]+/answer".*?name="csrf_token"[^>]*value="([^"]+)"', page,
+                       re.S).group(1)
+    sent = ion.post(f"/applications/{ref}/answer", data={"csrf_token": answer, "answer": "Attached."})
+    assert sent.status_code == 303

@@ -63,7 +63,14 @@ cache = RenderCache()
 
 
 def _csrf_secret() -> str:
-    """A digest of the session's CSRF secret (the forms on the page carry tokens signed from it)."""
+    """A digest of the session's CSRF secret (the forms on the page carry tokens signed from it).
+
+    The secret is made first if the session has none yet, so that the key names the secret the page's
+    tokens are signed from, not an empty one that a later request without it would share.
+    """
+    from flask_wtf.csrf import generate_csrf
+
+    generate_csrf()
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     raw = session.get(field) or ""
     return hashlib.sha256(raw.encode()).hexdigest()[:16] if raw else ""
