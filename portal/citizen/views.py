@@ -168,8 +168,18 @@ def receipt(ref: str):
                            territory=territory(), lang=_lang())
 
 
+def _revalidated() -> bool:
+    """Whether this page may be kept by the browser to be revalidated: not during a CUPS visit, whose
+    computer is shared by definition (there personal pages stay ``no-store``)."""
+    authority = acting.current()
+    return authority is None or authority.basis != "assisted"
+
+
 def _conditional(response, etag: str):
-    """The page's validator; the browser may keep it privately and must ask again each time."""
+    """The page's validator; the browser may keep it privately and must ask again each time (logging out
+    and the end of a session clear what it kept: ``Clear-Site-Data``)."""
+    if not _revalidated():
+        return response
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Cookie", "Accept-Language"))
@@ -204,7 +214,7 @@ def application(ref: str):
         return render_template("citizen/application.html", number=application.number,
                                content=_kept(key, "citizen/_application.html", application, lang))
     etag = pagecache.etag_for(key, pagecache.layout_inputs())
-    if etag in request.if_none_match:
+    if etag in request.if_none_match and _revalidated():
         return _not_modified(etag)
     page = render_template("citizen/application.html", number=application.number,
                            content=_kept(key, "citizen/_application.html", application, lang))
@@ -218,7 +228,7 @@ def status_fragment(ref: str):
     application = queries.application_for_citizen(db.session, ref, current_user)
     key = pagecache.content_key("fragment", application, services.catalogue(), territory())
     etag = pagecache.etag_for(key)
-    if etag in request.if_none_match:
+    if etag in request.if_none_match and _revalidated():
         return _not_modified(etag)
     return _conditional(current_app.make_response(_kept(key, "citizen/_status.html", application, _lang())), etag)
 
