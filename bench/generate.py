@@ -124,11 +124,14 @@ APPLICATION_COLUMNS = ["id", "ref", "number", "applicant_id", "created_by_id", "
                        "benefits", "answers", "language", "contact_email", "contact_phone", "raion_code", "version",
                        "created_at", "updated_at", "submitted_at"]
 CLAIM_COLUMNS = ["id", "ref", "application_id", "benefit_code", "agency_code", "status", "decision_reason",
-                 "decided_at", "created_at", "updated_at", "case_id"]
+                 "decided_at", "created_at", "updated_at", "case_id", "risk_level"]
 # One case per application and agency (the back office's unit of work): open while the agency has work,
 # waiting while the citizen is asked, closed once every claim in it is decided.
 CASE_COLUMNS = ["id", "ref", "application_id", "agency_code", "status", "due_on", "paused_days", "created_at",
-                "updated_at", "closed_at"]
+                "updated_at", "closed_at", "risk_level"]
+# The cross-checks' risk level of a claim (0 none … 3 high): most claims raise no flag. A case keeps the
+# worst of its claims' (the queue's first key).
+RISK_LEVELS, RISK_WEIGHTS = (0, 1, 2, 3), (90, 5, 3, 2)
 OPEN_STATUSES = {"submitted", "in_review", "info_provided"}
 EVENT_COLUMNS = ["application_id", "claim_id", "from_status", "to_status", "note", "created_at"]
 
@@ -213,7 +216,7 @@ def generate(url: str, plan: Plan) -> None:
         def claim_lines():
             nonlocal claim_id, case_id
             for app_id, _applicant, submitted_at, benefits, raion in apps:
-                by_agency: dict[str, list[tuple[str, dt.datetime]]] = {}
+                by_agency: dict[str, list[tuple[str, dt.datetime, int]]] = {}
                 case_of: dict[str, int] = {}
                 for benefit in benefits:
                     agency = table[benefit, raion]
@@ -223,7 +226,8 @@ def generate(url: str, plan: Plan) -> None:
                     claim_id += 1
                     history = claim_history(rng, submitted_at)
                     status, last = history[-1]
-                    by_agency[agency].append((status, last))
+                    risk = rng.choices(RISK_LEVELS, RISK_WEIGHTS)[0]
+                    by_agency[agency].append((status, last, risk))
                     decided = status in ("approved", "rejected")
                     reason = rng.choice(REASONS) if decided else "\\N"
                     for (before, _), (after, at) in zip([(None, None)] + history[:-1], history):
@@ -233,7 +237,7 @@ def generate(url: str, plan: Plan) -> None:
                                       f"\t{_ts(at)}\n")
                     yield (f"{claim_id}\t{secrets.token_urlsafe(12)}\t{app_id}\t{benefit}"
                            f"\t{agency}\t{status}\t{reason}\t{_ts(last) if decided else chr(92) + 'N'}"
-                           f"\t{_ts(submitted_at)}\t{_ts(last)}\t{case_of[agency]}\n")
+                           f"\t{_ts(submitted_at)}\t{_ts(last)}\t{case_of[agency]}\t{risk}\n")
                 for agency, claims in by_agency.items():
                     statuses = {c[0] for c in claims}
                     last = max(c[1] for c in claims)
@@ -242,7 +246,8 @@ def generate(url: str, plan: Plan) -> None:
                     due = (submitted_at + dt.timedelta(days=30)).date().isoformat()
                     cases.append(f"{case_of[agency]}\t{secrets.token_urlsafe(12)}\t{app_id}\t{agency}\t{status}"
                                  f"\t{due}\t0\t{_ts(submitted_at)}\t{_ts(last)}"
-                                 f"\t{_ts(last) if status == 'closed' else chr(92) + 'N'}\n")
+                                 f"\t{_ts(last) if status == 'closed' else chr(92) + 'N'}"
+                                 f"\t{max(c[2] for c in claims)}\n")
 
         copier = Copier(conn, "claim", CLAIM_COLUMNS)
         copier.run(claim_lines())

@@ -11,8 +11,9 @@ was used.
 * My applications: ``applications.queries.applications_of`` (and the claims it loads).
 * An application page: ``applications.queries.application_for_citizen`` and what the page shows
   (claims, history, evidence, documents).
-* An agency's queue page: ``backoffice.queries.queue`` (every open and waiting case of one agency, most
-  urgent first, with application, applicant, claims and assignee) and ``closed_recently``.
+* An agency's queue page: ``backoffice.queries.queue`` (the first page of 50 of one agency's open and
+  waiting cases, most urgent first, with application, applicant, claims and assignee, and their count),
+  ``assigned_to``, ``overdue_count`` and ``closed_recently``; and the queue's 11th page (cases 501–550).
 * A filtered search, as the back office needs it: one agency's claims for one benefit in one status
   submitted within a month, newest first, one page of 50; and an applicant found by IDNP.
 """
@@ -98,13 +99,36 @@ def application_page(session: Session, pair: tuple[str, Account]):
 
 
 def queue_page(session: Session, agency: str):
-    """What the queue page reads: the agency's open and waiting cases, most urgent first, with their
-    applications, applicants, claims and assignees (``backoffice.queries.queue``), and the recently closed."""
+    """What the queue page reads (``backoffice.views.queue``): the first page of 50 of the agency's open and
+    waiting cases, most urgent first, with their applications, applicants, claims and assignees, and the
+    count of them; the worker's own cases; the overdue count a supervisor sees; the recently closed."""
     from portal.backoffice import queries as backoffice
 
-    cases = backoffice.queue(session, {agency})
+    page = backoffice.queue(session, {agency}, exclude_assigned_to=-1)
+    mine = backoffice.assigned_to(session, {agency}, -1)
+    overdue = backoffice.overdue_count(session, {agency}, NOW.date())
     closed = backoffice.closed_recently(session, {agency})
-    return len(cases), len(closed)
+    return len(page.cases), page.total, len(mine), overdue, len(closed)
+
+
+def queue_later_page(session: Session, pair: tuple[str, str]):
+    """A later page of the queue (the 11th: cases 501 to 550), reached by the "next" links."""
+    from portal.backoffice import queries as backoffice
+
+    agency, token = pair
+    page = backoffice.queue(session, {agency}, after=token, exclude_assigned_to=-1)
+    return len(page.cases), page.total
+
+
+def _token_of_page(session: Session, agency: str, pages: int) -> str | None:
+    from portal.backoffice import queries as backoffice
+
+    token = None
+    for _ in range(pages):
+        token = backoffice.queue(session, {agency}, after=token).next
+        if token is None:
+            break
+    return token
 
 
 def search(session: Session, filters: tuple[str, str, str, object, str]):
@@ -141,13 +165,14 @@ def samples(session: Session, n: int, rng: random.Random) -> dict[str, list]:
     return {
         "My applications": [accounts[r[1]] for r in rows],
         "Application page": [(r[0], accounts[r[1]]) for r in rows if r[2] != "draft"],
-        "Agency queue page": [rng.choice(agencies) for _ in range(min(n, 50))],  # slow: fewer samples
+        "Agency queue page": [rng.choice(agencies) for _ in range(n)],
+        "Agency queue, 11th page": [(a, t) for a in agencies if (t := _token_of_page(session, a, 10))],
         "Filtered search": filters,
     }
 
 
 PAGES = {"My applications": my_applications, "Application page": application_page,
-         "Agency queue page": queue_page, "Filtered search": search}
+         "Agency queue page": queue_page, "Agency queue, 11th page": queue_later_page, "Filtered search": search}
 
 
 def run(url: str, n: int, seed: int, only: list[str] | None = None) -> None:
@@ -164,6 +189,9 @@ def run(url: str, n: int, seed: int, only: list[str] | None = None) -> None:
         data = samples(session, n, rng)
     for name, fn in PAGES.items():
         if only and not any(word.lower() in name.lower() for word in only):
+            continue
+        if not data[name]:
+            print(f"\n{name}: nothing to measure at this size", flush=True)
             continue
         times = []
         example = None

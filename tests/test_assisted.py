@@ -89,6 +89,10 @@ def test_a_visitor_identified_by_document_gets_an_application_sent_on_their_beha
     assert ("Sent by Lilia Cojocaru, CUPS specialist at CUPS Lozova (Strășeni), on behalf of Maria Lungu"
             in receipt), receipt[:3000]
     code = re.search(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b", receipt).group(0)
+    # On the centre's computer the application page is never kept by the browser (no validator, no 304).
+    status = client.get(f"/applications/{ref}")
+    assert status.status_code == 200 and status.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in status.headers
 
     with app.app_context():
         application = db.session.scalar(select(Application).where(Application.ref == ref))

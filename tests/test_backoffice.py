@@ -273,6 +273,73 @@ def test_a_riskier_case_comes_before_an_older_one(session, today):
     assert cases.take_next(session, actor=elena).application_id == older.id
 
 
+def test_a_case_keeps_the_worst_risk_of_its_claims_as_they_change_and_move(session, today):
+    from portal.assessment import services as eligibility
+    from portal.assessment.models import RiskFlag
+
+    elena = staff(session, "Elena", "V", ("case_worker", "ATAS-CENTRU"))
+    application = submitted(session, person(session), ["social_aid", "birth_allowance"])
+    atas = session.scalar(select(AgencyCase).where(AgencyCase.agency_code == "ATAS-CENTRU"))
+    cnas = session.scalar(select(AgencyCase).where(AgencyCase.agency_code == "CNAS"))
+    aid = next(c for c in application.claims if c.benefit_code == "social_aid")
+    assert (atas.risk_level, cnas.risk_level) == (0, 0)
+    # The cross-checks find something on the social aid: its case rises, the other does not.
+    flag = RiskFlag(claim_id=aid.id, application_id=application.id, code="shared_address", severity="high",
+                    key="address:x", params={}, status="open", raised_at=clock.now())
+    session.add(flag)
+    session.flush()
+    eligibility._set_risk(session, application.claims, [flag])
+    session.flush()
+    assert aid.risk_level == 3 and (atas.risk_level, cnas.risk_level) == (3, 0)
+    assert session.scalar(select(AgencyCase.risk_level).where(AgencyCase.id == atas.id)) == 3
+    # The claim moves to the CNAS case: the risk goes with it, the emptied case has none.
+    cases.transfer(session, atas, "CNAS", actor=elena, reason="CNAS pays both.")
+    assert (atas.risk_level, cnas.risk_level) == (0, 3)
+    # A worker clears the flag: the case falls back.
+    olga = staff(session, "Olga", "T", ("case_worker", "CNAS"))
+    eligibility.clear_flag(session, flag, actor=olga, reason="Same block of flats, different families.")
+    session.flush()
+    assert cnas.risk_level == 0
+    assert session.scalar(select(AgencyCase.risk_level).where(AgencyCase.id == cnas.id)) == 0
+
+
+def test_the_queue_pages_in_the_order_take_next_follows(session, today):
+    from portal.backoffice import queries
+
+    elena = staff(session, "Elena", "V", ("case_worker", "ATAS-CENTRU"))
+    apps = _queue_of(7, session)
+    apps[5].claims[0].risk_level = 2  # riskier: first, whatever its age
+    apps[3].claims[0].risk_level = 1
+    session.flush()
+    waiting = session.get(AgencyCase, apps[1].claims[0].case_id)
+    waiting.status = "waiting"  # waiting for the citizen: listed in the queue, never taken next
+    session.flush()
+    expected = [apps[i].claims[0].case_id for i in (5, 3, 0, 1, 2, 4, 6)]
+    pages, token = [], None
+    while True:
+        page = queries.queue(session, {"ATAS-CENTRU"}, after=token, size=3)
+        pages.append([c.id for c in page.cases])
+        assert page.total == 7 and page.first == (token is None)
+        if page.next is None:
+            break
+        token = page.next
+    assert pages == [expected[:3], expected[3:6], expected[6:]]
+    # Back from the last page: the middle one, then the first.
+    back = queries.queue(session, {"ATAS-CENTRU"}, before=page.previous, size=3)
+    assert [c.id for c in back.cases] == expected[3:6] and not back.first and back.previous
+    top = queries.queue(session, {"ATAS-CENTRU"}, before=back.previous, size=3)
+    assert [c.id for c in top.cases] == expected[:3] and top.first and top.previous is None
+    # A token from nowhere is the first page, not an error.
+    assert [c.id for c in queries.queue(session, {"ATAS-CENTRU"}, after="x_y", size=3).cases] == expected[:3]
+    # Take the next case follows the same order, skipping the waiting case.
+    taken = [cases.take_next(session, actor=elena).id for _ in range(6)]
+    assert taken == [i for i in expected if i != waiting.id]
+    # A worker's own cases are listed apart and left out of the queue's pages.
+    mine = queries.queue(session, {"ATAS-CENTRU"}, exclude_assigned_to=elena.id, size=3)
+    assert [c.id for c in mine.cases] == [waiting.id] and mine.total == 1
+    assert [c.id for c in queries.assigned_to(session, {"ATAS-CENTRU"}, elena.id)] == taken
+
+
 def test_compare_and_set_lets_one_of_two_sessions_take_the_same_case(app, today):
     with app.app_context():
         s = db.session

@@ -92,6 +92,44 @@ def test_every_opening_of_a_case_is_logged_with_who_and_why(app, world):
                                                     (people["victor"].idnp, "supervision")]
 
 
+def test_the_queue_is_read_a_page_at_a_time_with_plain_links(app, world, monkeypatch):
+    from portal.backoffice import queries
+
+    people, refs, c = world
+    with app.app_context():
+        numbers = [submitted(db.session, person(db.session, f"P{i}", "Coadă", language="en"), ["social_aid"],
+                             submitted_at=dt.datetime(2026, 1, 1 + i, tzinfo=dt.timezone.utc)).number
+                   for i in range(4)]
+        db.session.commit()
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)  # five cases of ATAS Centru (Ion's and four more), two a page
+    ana = c("ana")
+    seen, url, pages = [], "/backoffice/", 0
+    while url:
+        page = ana.get(url)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        pages += 1
+        assert "5 cases are open or waiting for the applicant" in html
+        assert 'aria-label="Pages of the queue"' in html
+        rows = re.findall(r'href="/backoffice/cases/[^"#]+">(ES-[^<]+)</a>', html)
+        assert len(rows) == (2 if pages < 3 else 1)
+        seen += rows
+        if pages > 1:
+            assert "First page" in html and 'rel="prev"' in html and "Decided recently" not in html
+        nxt = re.search(r'<a rel="next" href="([^"]+)">Next 2 cases</a>', html)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    assert pages == 3 and len(set(seen)) == 5 and set(numbers) <= set(seen)
+    previous = re.search(r'<a rel="prev" href="([^"]+)">Previous 2 cases</a>', html).group(1).replace("&amp;", "&")
+    back = ana.get(previous).get_data(as_text=True)
+    assert re.findall(r'href="/backoffice/cases/[^"#]+">(ES-[^<]+)</a>', back) == seen[2:4]
+    # A case taken by a worker leaves the queue's pages for their own list.
+    taken = ana.post("/backoffice/next", data={"csrf_token": csrf(back)})
+    assert taken.status_code == 303
+    first = ana.get("/backoffice/").get_data(as_text=True)
+    assert "My cases" in first and "4 cases are open or waiting for the applicant" in first
+    assert first.count(f">{seen[0]}</a>") == 1
+
+
 def test_take_next_from_the_queue_then_transfer(app, world):
     people, refs, c = world
     elena = c("elena")

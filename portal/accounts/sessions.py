@@ -12,6 +12,7 @@ import secrets
 from flask import current_app
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Account, LoginSession
 from portal.audit import services as audit
@@ -23,7 +24,11 @@ _TOUCH_EVERY = dt.timedelta(seconds=60)
 
 
 def load_user(session_id: str) -> Account | None:
-    login = db.session.get(LoginSession, session_id)
+    # One round trip for the login session, its account and the account's roles (every page reads them).
+    login = db.session.execute(
+        select(LoginSession).where(LoginSession.id == session_id)
+        .options(joinedload(LoginSession.account).joinedload(Account.roles))
+    ).unique().scalar_one_or_none()
     if login is None or login.ended_at is not None:
         return None
     now = clock.now()

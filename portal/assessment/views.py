@@ -58,19 +58,6 @@ def risk_label(level):
     return viewmodels.risk_label(level)
 
 
-@bp.app_template_global()
-def queue_risks(rows) -> dict:
-    """For the agency queue: each row's worst claim risk level (rows carry ``ref`` and ``claim_refs``)."""
-    refs = {ref: row.ref for row in rows for ref in getattr(row, "claim_refs", ())}
-    if not refs:
-        return {}
-    out: dict = {}
-    for claim_ref, level in db.session.execute(select(Claim.ref, Claim.risk_level).where(Claim.ref.in_(refs))):
-        if level:
-            out[refs[claim_ref]] = max(out.get(refs[claim_ref], 0), level)
-    return out
-
-
 # --- the citizen ------------------------------------------------------------------------------------
 
 @bp.post("/applications/<ref>/offers")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, case as sql_case, func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, RoleAssignment
@@ -57,33 +57,14 @@ def refresh_due(case: AgencyCase) -> None:
         case.due_on = None
 
 
-def risk_column():
-    """The risk level eligibility checks put on claims or applications, if that column exists."""
-    for model in (Claim, Application):
-        column = getattr(model, "risk_level", None)
-        if column is not None:
-            return model, column
-    return None, None
-
-
-def _risk_rank(column):
-    if isinstance(column.type, Integer):
-        return func.coalesce(column, 0)
-    return sql_case({"critical": 4, "high": 3, "medium": 2, "low": 1}, value=func.lower(column), else_=0)
-
-
 def priority():
-    """ORDER BY of a queue: highest risk first (where eligibility sets one), then the nearest deadline."""
-    model, column = risk_column()
-    order = []
-    if model is Claim:
-        order.append(select(func.max(_risk_rank(column))).where(Claim.case_id == AgencyCase.id)
-                     .correlate(AgencyCase).scalar_subquery().desc().nulls_last())
-    elif model is Application:
-        order.append(select(_risk_rank(column)).where(Application.id == AgencyCase.application_id)
-                     .correlate(AgencyCase).scalar_subquery().desc().nulls_last())
-    order += [AgencyCase.due_on.asc().nulls_last(), AgencyCase.created_at.asc(), AgencyCase.id.asc()]
-    return order
+    """ORDER BY of a queue: highest risk first (the worst of the case's claims), then the nearest deadline, then age.
+
+    ``ix_agency_case_risk_queue (agency_code, status, risk_level DESC, due_on, created_at, id)`` returns one
+    agency's cases of one status in exactly this order.
+    """
+    return [AgencyCase.risk_level.desc(), AgencyCase.due_on.asc().nulls_last(), AgencyCase.created_at.asc(),
+            AgencyCase.id.asc()]
 
 
 # --- opening cases when an application is sent ----------------------------------------------------------------

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Account
@@ -21,21 +21,171 @@ def _load():
             selectinload(AgencyCase.claims), selectinload(AgencyCase.assigned_to))
 
 
-def queue(session: Session, agencies: set[str]) -> list[AgencyCase]:
-    """Open and waiting cases of ``agencies``, most urgent first."""
+PAGE_SIZE = 50
+STATUSES = (OPEN, WAITING)  # the queue: cases the agency has to work on, or waits on the citizen for
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A case's place in the queue's order (see :func:`portal.backoffice.cases.priority`)."""
+
+    risk: int
+    due: dt.date | None
+    created: dt.datetime
+    id: int
+
+    @classmethod
+    def of(cls, case: AgencyCase) -> "Cursor":
+        return cls(case.risk_level or 0, case.due_on, case.created_at, case.id)
+
+    def token(self) -> str:
+        return "_".join((str(self.risk), self.due.isoformat() if self.due else "-",
+                         self.created.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%f"), str(self.id)))
+
+    @classmethod
+    def parse(cls, token: str | None) -> "Cursor | None":
+        """The cursor of a ``token``; ``None`` for anything else (the queue then starts from the top)."""
+        try:
+            risk, due, created, ident = (token or "").split("_")
+            return cls(int(risk), None if due == "-" else dt.date.fromisoformat(due),
+                       dt.datetime.strptime(created, "%Y%m%dT%H%M%S.%f").replace(tzinfo=dt.timezone.utc), int(ident))
+        except (ValueError, TypeError):
+            return None
+
+
+def _after(c: Cursor):
+    """Cases after ``c`` in the queue's order. ``risk_level <= c.risk`` bounds the index scan."""
+    tail = or_(AgencyCase.created_at > c.created, and_(AgencyCase.created_at == c.created, AgencyCase.id > c.id))
+    if c.due is None:
+        same_risk = and_(AgencyCase.due_on.is_(None), tail)
+    else:
+        same_risk = or_(AgencyCase.due_on.is_(None), AgencyCase.due_on > c.due,
+                        and_(AgencyCase.due_on == c.due, tail))
+    return and_(AgencyCase.risk_level <= c.risk,
+                or_(AgencyCase.risk_level < c.risk, and_(AgencyCase.risk_level == c.risk, same_risk)))
+
+
+def _before(c: Cursor):
+    """Cases before ``c`` in the queue's order."""
+    tail = or_(AgencyCase.created_at < c.created, and_(AgencyCase.created_at == c.created, AgencyCase.id < c.id))
+    if c.due is None:
+        same_risk = or_(AgencyCase.due_on.is_not(None), tail)
+    else:
+        same_risk = or_(AgencyCase.due_on < c.due, and_(AgencyCase.due_on == c.due, tail))
+    return and_(AgencyCase.risk_level >= c.risk,
+                or_(AgencyCase.risk_level > c.risk, and_(AgencyCase.risk_level == c.risk, same_risk)))
+
+
+def _order(risk, due, created, ident, *, backwards: bool = False) -> list:
+    """The queue's order on these columns (:func:`portal.backoffice.cases.priority`), or its reverse."""
+    if backwards:
+        return [risk.asc(), due.desc().nulls_first(), created.desc(), ident.desc()]
+    return [risk.desc(), due.asc().nulls_last(), created.asc(), ident.asc()]
+
+
+def _ids_in_order(session: Session, agencies, statuses, where, limit: int, *, backwards: bool = False) -> list[int]:
+    """Ids of the first ``limit`` cases in the queue's order: one index range per agency and status, merged.
+
+    Each (agency, status) pair is one range of ``ix_agency_case_risk_queue`` already in the queue's
+    order, so each part reads at most ``limit`` entries and only the merged few are sorted.
+    """
+    columns = (AgencyCase.risk_level, AgencyCase.due_on, AgencyCase.created_at, AgencyCase.id)
+    parts = []
+    for agency in sorted(agencies):
+        for status in statuses:
+            inner = (select(*columns).where(AgencyCase.agency_code == agency, AgencyCase.status == status, *where)
+                     .order_by(*_order(*columns, backwards=backwards)).limit(limit).subquery())
+            parts.append(select(*inner.c))
+    merged = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    m = merged.c
+    return list(session.scalars(select(m.id).order_by(*_order(m.risk_level, m.due_on, m.created_at, m.id,
+                                                               backwards=backwards)).limit(limit)))
+
+
+def _load_in_order(session: Session, ids: list[int]) -> list[AgencyCase]:
+    if not ids:
+        return []
+    found = {c.id: c for c in session.scalars(select(AgencyCase).where(AgencyCase.id.in_(ids)).options(*_load()))}
+    return [found[i] for i in ids if i in found]
+
+
+@dataclass
+class QueuePage:
+    """One page of an agency's queue: at most ``PAGE_SIZE`` cases in the queue's order."""
+
+    cases: list[AgencyCase]
+    total: int  # open and waiting cases of the agencies, on every page
+    next: str | None  # token of the page after this one
+    previous: str | None  # token of the page before; ``None`` on the first page
+    first: bool
+
+
+def queue(session: Session, agencies: set[str], *, after: str | None = None, before: str | None = None,
+          exclude_assigned_to: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
+    """A page of the open and waiting cases of ``agencies``, most urgent first (keyset paging).
+
+    ``after``/``before`` are tokens of the pages around (``QueuePage.next``/``previous``); an unreadable
+    token gives the first page.  ``exclude_assigned_to`` leaves out one worker's own cases (listed apart).
+    """
+    if not agencies:
+        return QueuePage([], 0, None, None, True)
+    in_queue = (AgencyCase.agency_code.in_(agencies), AgencyCase.status.in_(STATUSES))
+    where = []
+    total = session.scalar(select(func.count()).select_from(AgencyCase).where(*in_queue)) or 0  # index only
+    if exclude_assigned_to is not None:
+        where.append(or_(AgencyCase.assigned_to_id.is_(None), AgencyCase.assigned_to_id != exclude_assigned_to))
+        total -= session.scalar(select(func.count()).select_from(AgencyCase).where(
+            *in_queue, AgencyCase.assigned_to_id == exclude_assigned_to)) or 0
+    back = Cursor.parse(before)
+    if back is not None:
+        ids = _ids_in_order(session, agencies, STATUSES, [*where, _before(back)], size + 1, backwards=True)
+        if len(ids) > size:  # more before these: a page in the middle
+            cases = _load_in_order(session, list(reversed(ids[:size])))
+            return QueuePage(cases, total, Cursor.of(cases[-1]).token() if cases else None,
+                             Cursor.of(cases[0]).token(), False)
+        after = None  # back at the top: the first page, full
+    start = Cursor.parse(after)
+    ids = _ids_in_order(session, agencies, STATUSES, [*where, _after(start)] if start else where, size + 1)
+    cases = _load_in_order(session, ids[:size])
+    return QueuePage(cases, total,
+                     Cursor.of(cases[-1]).token() if len(ids) > size and cases else None,
+                     Cursor.of(cases[0]).token() if start is not None and cases else None,
+                     start is None)
+
+
+def assigned_to(session: Session, agencies: set[str], account_id: int, limit: int = PAGE_SIZE) -> list[AgencyCase]:
+    """A worker's own open and waiting cases, most urgent first."""
     if not agencies:
         return []
     return list(session.scalars(
-        select(AgencyCase).where(AgencyCase.agency_code.in_(agencies), AgencyCase.status.in_((OPEN, WAITING)))
-        .options(*_load()).order_by(*priority())))
+        select(AgencyCase).where(AgencyCase.assigned_to_id == account_id, AgencyCase.agency_code.in_(agencies),
+                                 AgencyCase.status.in_(STATUSES))
+        .options(*_load()).order_by(*priority()).limit(limit)))
+
+
+def overdue_count(session: Session, agencies: set[str], today: dt.date) -> int:
+    """Open cases of ``agencies`` past their deadline (the waiting ones are paused)."""
+    if not agencies:
+        return 0
+    return session.scalar(select(func.count()).select_from(AgencyCase).where(
+        AgencyCase.agency_code.in_(agencies), AgencyCase.status == OPEN, AgencyCase.due_on < today)) or 0
 
 
 def closed_recently(session: Session, agencies: set[str], limit: int = 20) -> list[AgencyCase]:
+    """The newest closed cases of ``agencies`` (each agency read backwards through ``ix_agency_case_closed``)."""
     if not agencies:
         return []
-    return list(session.scalars(
-        select(AgencyCase).where(AgencyCase.agency_code.in_(agencies), AgencyCase.status == CLOSED)
-        .options(*_load()).order_by(AgencyCase.closed_at.desc().nulls_last()).limit(limit)))
+    parts = []
+    for agency in sorted(agencies):
+        inner = (select(AgencyCase.id, AgencyCase.closed_at)
+                 .where(AgencyCase.agency_code == agency, AgencyCase.status == CLOSED,
+                        AgencyCase.closed_at.is_not(None))
+                 .order_by(AgencyCase.closed_at.desc()).limit(limit).subquery())
+        parts.append(select(inner.c.id, inner.c.closed_at))
+    merged = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    ids = list(session.scalars(select(merged.c.id).order_by(merged.c.closed_at.desc(), merged.c.id.desc())
+                               .limit(limit)))
+    return _load_in_order(session, ids)
 
 
 @dataclass

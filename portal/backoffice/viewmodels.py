@@ -63,6 +63,7 @@ class QueueRow:
     escalated: bool
     appeal: bool
     claim_refs: list[str] = field(default_factory=list)
+    risk: int = 0  # the worst risk level of the case's claims (0 none)
 
     # Kept for the earlier templates and tests: the first benefit and the deadline as text.
     @property
@@ -102,22 +103,26 @@ def row(case: AgencyCase, catalogue: Catalogue, terr: Territory, lang: str, toda
         due=Due.of(case.due_on, paused=case.status == WAITING, today=today) if case.status != CLOSED else None,
         assignee=case.assigned_to.full_name if case.assigned_to else None,
         mine=me_id is not None and case.assigned_to_id == me_id, escalated=case.escalated_at is not None,
-        appeal=any(c.status == st.APPEALED for c in case.claims), claim_refs=[c.ref for c in case.claims])
+        appeal=any(c.status == st.APPEALED for c in case.claims), claim_refs=[c.ref for c in case.claims],
+        risk=case.risk_level or 0)
 
 
 class QueueView:
-    def __init__(self, cases: list[AgencyCase], closed: list[AgencyCase], agencies: set[str], catalogue: Catalogue,
-                 terr: Territory, lang: str, me=None, supervisor: bool = False):
+    """The queue page: the worker's own cases, one page of the agency's queue, the recently decided."""
+
+    def __init__(self, page, mine: list[AgencyCase], closed: list[AgencyCase], agencies: set[str],
+                 catalogue: Catalogue, terr: Territory, lang: str, me=None, supervisor: bool = False,
+                 overdue: int = 0):
         self.agencies = [terr.agencies[a].name_in(lang) for a in sorted(agencies) if a in terr.agencies]
         today = clock.today()
         me_id = me.id if me is not None else None
-        rows = [row(c, catalogue, terr, lang, today, me_id) for c in cases]
-        self.mine = [r for r in rows if r.mine]
-        self.unassigned = [r for r in rows if r.assignee is None]
-        self.others = [r for r in rows if r.assignee is not None and not r.mine]
-        self.rows = rows
+        self.mine = [row(c, catalogue, terr, lang, today, me_id) for c in mine]
+        self.queue = [row(c, catalogue, terr, lang, today, me_id) for c in page.cases]
+        self.total = page.total
+        self.next, self.previous, self.first = page.next, page.previous, page.first
+        self.rows = self.mine + self.queue
         self.supervisor = supervisor
-        self.overdue = [r for r in rows if r.overdue]
+        self.overdue = overdue
         self.decided = [row(c, catalogue, terr, lang, today, me_id) for c in closed]
 
 

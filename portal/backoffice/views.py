@@ -50,11 +50,17 @@ def queue():
         if current_user.has_role("agency_admin") or current_user.has_role("sysadmin"):
             return redirect(url_for("backoffice.routing_rules"))
         return redirect(url_for("backoffice.figures"))
-    return render_template("backoffice/queue.html", take_form=EmptyForm(),
-                           vm=viewmodels.QueueView(queries.queue(db.session, _agencies()),
-                                                   queries.closed_recently(db.session, _agencies()),
-                                                   _agencies(), services.catalogue(), territory(), _lang(),
-                                                   me=current_user, supervisor=_is_supervisor()))
+    agencies = _agencies()
+    page = queries.queue(db.session, agencies, after=request.args.get("after"), before=request.args.get("before"),
+                         exclude_assigned_to=current_user.id, size=queries.PAGE_SIZE)
+    supervisor = _is_supervisor()
+    return render_template("backoffice/queue.html", take_form=EmptyForm(), page_size=queries.PAGE_SIZE,
+                           vm=viewmodels.QueueView(page, queries.assigned_to(db.session, agencies, current_user.id),
+                                                   queries.closed_recently(db.session, agencies) if page.first else [],
+                                                   agencies, services.catalogue(), territory(), _lang(),
+                                                   me=current_user, supervisor=supervisor,
+                                                   overdue=queries.overdue_count(db.session, agencies, clock.today())
+                                                   if supervisor else 0))
 
 
 @bp.post("/next")

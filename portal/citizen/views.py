@@ -10,10 +10,11 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.applications import prefill, queries, services
 from portal.applications import steps as steps_mod
-from portal.citizen import forms, viewmodels
+from portal.citizen import forms, pagecache, viewmodels
 from portal.core import clock, vault
 from portal.core.db import db
 from portal.core.errors import DomainError
@@ -167,14 +168,57 @@ def receipt(ref: str):
                            territory=territory(), lang=_lang())
 
 
+def _revalidated() -> bool:
+    """Whether this page may be kept by the browser to be revalidated: not during a CUPS visit, whose
+    computer is shared by definition (there personal pages stay ``no-store``)."""
+    authority = acting.current()
+    return authority is None or authority.basis != "assisted"
+
+
+def _conditional(response, etag: str):
+    """The page's validator; the browser may keep it privately and must ask again each time (logging out
+    and the end of a session clear what it kept: ``Clear-Site-Data``)."""
+    if not _revalidated():
+        return response
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response
+
+
+def _not_modified(etag: str):
+    return _conditional(current_app.response_class(status=304), etag)
+
+
+def _kept(key: tuple, template: str, application, lang: str) -> Markup:
+    """The application part rendered from ``key``: kept per process, rendered on a miss."""
+    html = pagecache.cache.get(key)
+    if html is None:
+        html = render_template(template, application=application, answer_form=forms.AnswerForm(),
+                               vm=viewmodels.StatusView(application, services.catalogue(), territory(), lang))
+        pagecache.cache.put(key, html)
+    return Markup(html)
+
+
 @bp.get("/applications/<ref>")
 @citizen
 def application(ref: str):
+    """The application's status page. ``ETag`` + 304 for a browser that holds this very page; the
+    application part is rendered once per version, language and viewer (:mod:`portal.citizen.pagecache`)."""
     application = queries.application_for_citizen(db.session, ref, current_user)
     if application.status == "draft":
         return redirect(url_for("citizen.step", ref=ref, step=application.current_step))
-    return render_template("citizen/application.html", application=application, answer_form=forms.AnswerForm(),
-                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
+    lang = _lang()
+    key = pagecache.content_key("page", application, services.catalogue(), territory())
+    if pagecache.has_flashes():  # shown once: never kept, never answered with 304
+        return render_template("citizen/application.html", number=application.number,
+                               content=_kept(key, "citizen/_application.html", application, lang))
+    etag = pagecache.etag_for(key, pagecache.layout_inputs())
+    if etag in request.if_none_match and _revalidated():
+        return _not_modified(etag)
+    page = render_template("citizen/application.html", number=application.number,
+                           content=_kept(key, "citizen/_application.html", application, lang))
+    return _conditional(current_app.make_response(page), etag)
 
 
 @bp.get("/applications/<ref>/status")
@@ -182,8 +226,11 @@ def application(ref: str):
 def status_fragment(ref: str):
     """The status part of the application page, for live updates (and a plain page without JavaScript)."""
     application = queries.application_for_citizen(db.session, ref, current_user)
-    return render_template("citizen/_status.html", application=application, answer_form=forms.AnswerForm(),
-                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
+    key = pagecache.content_key("fragment", application, services.catalogue(), territory())
+    etag = pagecache.etag_for(key)
+    if etag in request.if_none_match and _revalidated():
+        return _not_modified(etag)
+    return _conditional(current_app.make_response(_kept(key, "citizen/_status.html", application, _lang())), etag)
 
 
 def _last_seen() -> str | None:
@@ -237,8 +284,9 @@ def answer(ref: str):
         else:
             flash(_l("Thank you. Your answer was sent to the agency."), "success")
         return redirect(url_for("citizen.application", ref=ref), code=303)
-    return render_template("citizen/application.html", application=application, answer_form=form,
-                           vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang())), 400
+    content = render_template("citizen/_application.html", application=application, answer_form=form,
+                              vm=viewmodels.StatusView(application, services.catalogue(), territory(), _lang()))
+    return render_template("citizen/application.html", number=application.number, content=Markup(content)), 400
 
 
 @bp.get("/applications/<ref>/documents/<doc_ref>")

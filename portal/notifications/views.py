@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -78,13 +78,20 @@ def preferences():
     return render_template("notifications/preferences.html", form=form), status
 
 
+def unread_count() -> int:
+    """The person's unread notifications, counted once per request (the badge, a page's ETag)."""
+    if "unread_notifications" not in g:
+        g.unread_notifications = queries.unread_count(db.session, current_user.id)
+    return g.unread_notifications
+
+
 @bp.app_context_processor
 def _unread_notifications() -> dict:
     """``unread_notifications`` for the navigation badge on every page."""
     if not has_request_context() or not getattr(current_user, "is_authenticated", False):
         return {"unread_notifications": 0}
     try:
-        return {"unread_notifications": queries.unread_count(db.session, current_user.id)}
+        return {"unread_notifications": unread_count()}
     except SQLAlchemyError:  # e.g. rendering the error page of a failed transaction
         log.warning("unread notifications could not be counted", exc_info=True)
         return {"unread_notifications": 0}
