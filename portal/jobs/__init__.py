@@ -52,15 +52,20 @@ def periodic(name: str, every: float):
     def decorator(fn):
         if name in REGISTRY and REGISTRY[name].fn is not fn:
             raise ValueError(f"a sweep named {name} is already registered")
-        REGISTRY[name] = Periodic(name, every, fn)
+        REGISTRY[name] = fn.__periodic__ = Periodic(name, every, fn)
         return fn
 
     return decorator
 
 
 def load_tasks() -> dict[str, Periodic]:
+    """Every sweep of ``TASK_MODULES``, registered. A module imported once registers at import; its sweeps
+    are found again on the functions themselves, so a registry swapped and restored meanwhile loses none."""
     for module in TASK_MODULES:
-        importlib.import_module(module)
+        for obj in vars(importlib.import_module(module)).values():
+            task = getattr(obj, "__periodic__", None)
+            if isinstance(task, Periodic):
+                REGISTRY.setdefault(task.name, task)
     return REGISTRY
 
 
