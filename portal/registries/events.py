@@ -14,16 +14,17 @@ the last one handled (``GET /events?after=<id>&wait=<s>``, long polling) and han
    one transaction keep the new evidence, write the change into the application's history, put a notice
    on the case page for the case worker, and route claims that were waiting for an address.
 4. **offer**: whatever the event, judge the household it concerns with the eligibility rules (the same
-   ``portal.eligibility.offers`` as the check page) and offer each adult every benefit the household now
-   likely qualifies for and did not just before the event, unless it was already claimed or offered: a
-   registered birth → the birth allowance for that child; a disability decision → the state social
-   allowance; an unemployment registration → social aid or the energy compensation when the rules say so.
+   ``portal.eligibility.offers`` as the check page) with the data asked again, and offer each adult every
+   benefit the household now likely qualifies for that nobody of it has claimed and that was not offered
+   to them before: a registered birth → the birth allowance for that child; a disability decision → the
+   state social allowance; social aid or the energy compensation when the rules say the family is likely
+   eligible.  The event is when eSocial looks again; "new" is what the household was never offered nor
+   asked for (the rules read no data from before the event to compare with).
 
 An event claimed but not acted upon (the process stopped in between) is acted upon by a later sweep.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import logging
 import threading
@@ -329,13 +330,13 @@ def rule_items() -> dict[str, str]:
 
 
 def event_offers(event: cloudevents.RegistryEvent, gateway, held: dict[str, dict]) -> list[Offer]:
-    """Every benefit an adult of the household the event concerns newly likely qualifies for.
+    """The benefits to offer the adults of the household the event concerns.
 
-    ``held``: applicant IDNP → the payloads eSocial held for them before the event (their open
-    application's evidence).  Who is judged: the parents of a registered child; the adult the event is
+    ``held``: applicant IDNP → the payloads of their open application concerned by the event (what
+    eSocial knows of a deceased person's household).  Who is judged: the parents of a registered child; the adult the event is
     about (a child's parents when it is about a child); after a death, the applicants whose household
     held the deceased.  Each is judged as the applicant of their household with everything the rules
-    read, asked again (purpose ``proactive_offer``), then as the household was just before the event.
+    read, asked again (purpose ``proactive_offer``).
     """
     items = rule_items()
     fetched: dict[str, dict] = {}
@@ -368,8 +369,7 @@ def event_offers(event: cloudevents.RegistryEvent, gateway, held: dict[str, dict
         claims = {a: offers_mod.claims_of(s, households[a]) for a in adults}
     out = []
     for adult, household_claims in claims.items():
-        now = data_of(adult)
-        out += qualifying(adult, now, before_event(now, event, held.get(adult)), event, household_claims)
+        out += qualifying(adult, data_of(adult), event, household_claims)
     return out
 
 
@@ -386,45 +386,22 @@ def is_minor(payloads: dict, idnp: str) -> bool:
     return age is not None and age < eligibility_inputs.ADULT_AGE
 
 
-def before_event(payloads: dict, event: cloudevents.RegistryEvent, held: dict | None) -> dict:
-    """The data as it was just before the event.  A birth, a disability decision or an unemployment registration:
-    what the event added, taken out again.  A death or an address change: what eSocial held before (the
-    person's open application), the rest as it is now; holding nothing, the same as now: a change eSocial
-    cannot compare makes no offer."""
-    def without(item: str, key: str, idnp: str, data: dict) -> None:
-        payload = data.get(item)
-        if payload is not None:
-            data[item] = {**payload, key: [m for m in payload.get(key, []) if m.get("idnp") != idnp]}
-
-    before = copy.deepcopy(payloads)
-    if event.kind == "birth":
-        without("births", "children", event.subject, before)
-        without("household", "members", event.subject, before)
-    elif event.kind in ("disability", "unemployment"):
-        without(event.kind, "members", event.subject, before)
-    else:
-        before.update(copy.deepcopy(held or {}))
-    return before
-
-
-def qualifying(adult: str, now: dict, before: dict, event: cloudevents.RegistryEvent,
+def qualifying(adult: str, now: dict, event: cloudevents.RegistryEvent,
                claims: list[tuple[str, str, dict]]) -> list[Offer]:
-    """The offers for ``adult``: benefits the rules say are likely with the data ``now`` and were not ``before``,
-    that the household has not already claimed (the same child or person, for a benefit paid per child or
-    person) and that are not granted together with one it claimed."""
+    """The offers for ``adult``: what the rules say the household likely qualifies for with the data ``now``
+    (``eligibility.offers``, as on the check page), of the catalogue, that nobody of the household has claimed
+    (the same child, for a benefit paid per child) and that is not granted together with one it claimed.
+    A birth offers what is for that child.  Whether it was offered before is for :func:`offers.make_offer`."""
     today = clock.today()
     catalogue = reg.catalogue()
     answers = {"child_idnp": event.subject} if event.kind == "birth" else {}
-    sources = {item: registry for item, registry in rule_items().items()}
-    x = eligibility.inputs_from_payloads(adult, now, sources=sources, answers=answers)
+    x = eligibility.inputs_from_payloads(adult, now, sources=rule_items(), answers=answers)
     family_claims = {benefit for benefit, _, a in claims if not a.get("child_idnp")}
-    x_before = eligibility.inputs_from_payloads(adult, before, sources=sources, answers=answers)
-    likely_before = {r.benefit for r in eligibility.offers(x_before, today, exclude=family_claims)}
     household = tuple(sorted(household_idnps(now) | {adult}))
     out = []
     for result in eligibility.offers(x, today, exclude=family_claims):
-        if result.benefit not in catalogue.benefits or result.benefit in likely_before:
-            continue  # only what eSocial takes applications for, and only what is new
+        if result.benefit not in catalogue.benefits:
+            continue  # only what eSocial takes applications for
         kind, key = offer_key(eligibility.beneficiaries(result.benefit, x, today), event)
         if kind == "child" and event.kind == "birth" and key != event.subject:
             continue  # a birth offers what is for that child
