@@ -119,6 +119,21 @@ def test_pending_names_what_is_missing():
     assert "income" in r.missing and not r.likely
 
 
+def test_an_income_the_registries_show_above_the_limit_needs_no_answer_to_say_no():
+    """Remittances not answered yet can only add: registered income already over the limit is a "no" (so
+    nobody is offered a means-tested benefit their registered income already rules out)."""
+    rich = household(member(), income="30000", remittances=None, answers={"heating_source": "gas",
+                                                                          "bank_interest": None})
+    for code, on in (("social_aid", D(2025, 5, 1)), ("cold_season_aid", D(2025, 12, 1)),
+                     ("energy_compensation", D(2025, 12, 1))):
+        r = judge(code, rich, on)
+        assert r.status == NOT_ELIGIBLE and not r.likely, code
+    rich_no_heating = household(member(), income="30000", remittances=None)
+    assert judge("energy_compensation", rich_no_heating, D(2025, 12, 1)).status == NOT_ELIGIBLE
+    poor = household(member(), income="100", remittances=None)
+    assert judge("social_aid", poor, D(2025, 5, 1)).likely  # still only waiting for the answer
+
+
 # --- cold-season aid: income below VLMG for the family × 2.5 (EXAMPLE) → 350 lei a month ------------------
 
 COLD = [

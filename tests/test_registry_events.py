@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from devstack.demo_people import by_idnp
 from portal.applications.models import Application
+from portal.core import clock
 from portal.core.db import db, session_scope
 from portal.notifications.models import Notification
 from portal.notifications.services import render
 from portal.registries import events
-from portal.registries.models import BenefitOffer, EventCursor, ReceivedEvent, RegistryNotice
+from portal.registries.models import BenefitOffer, DataAccess, EventCursor, ReceivedEvent, RegistryNotice
 from registry_helpers import CLIENT_ID, application, apply, csrf, in_english, person, point_portal_at, unpoint_portal
 
 pytest_plugins = ["registry_fixtures"]
@@ -132,23 +133,26 @@ def test_a_registered_birth_updates_the_open_application_and_offers_the_birth_al
     (notice,) = [n for n in a.registry_notices if n.kind == "registry_event"]
     assert notice.params["event"] == "birth" and notice.params["idnp"] == child
 
-    (offer,) = offers(app, NATALIA.idnp)
-    assert (offer.benefit_code, offer.key, offer.status, offer.answers) == (
-        "birth_allowance", child, "offered", {"child_idnp": child})
+    (offer,) = [o for o in offers(app, NATALIA.idnp) if o.benefit_code == "birth_allowance"]
+    assert (offer.key, offer.status, offer.answers, offer.reason) == (child, "offered", {"child_idnp": child}, "birth")
+    assert "social_aid" not in {o.benefit_code for o in offers(app, NATALIA.idnp)}  # she already asked for it
     with app.app_context():
         note = db.session.scalar(select(Notification).where(Notification.account_id == natalia.id,
                                                             Notification.template == "benefit_offer",
-                                                            Notification.channel == "email"))
+                                                            Notification.channel == "email",
+                                                            Notification.params["benefit"].as_string()
+                                                            == "birth_allowance"))
         rendered = render(note)
     assert rendered.link.endswith(f"/offers/{offer.ref}") and "Sofia" in rendered.text
     assert "Sofia" in rendered.subject or "birth allowance" in rendered.subject.lower()
 
     # Consumed once: polling again, replaying the feed from the start, or a second poller change nothing.
+    made = len(offers(app, NATALIA.idnp))
     assert poll(app) == {"stuck_retried": 0}
     with app.app_context(), session_scope() as s:
         s.get(EventCursor, events.FEED).last_id = str(int(event["id"]) - 1)
     assert poll(app).get("duplicate") == 1
-    assert len(offers(app, NATALIA.idnp)) == 1
+    assert len(offers(app, NATALIA.idnp)) == made
     assert len([e for e in application(app, ref).events if e.to_status == "registry_event"]) == 1
 
     # The link starts an application already filled in, the child chosen.
@@ -161,7 +165,7 @@ def test_a_registered_birth_updates_the_open_application_and_offers_the_birth_al
     assert new.benefits == ["birth_allowance"] and new.answers["child_idnp"] == child
     births = {e.item: e for e in new.evidence}["births"].payload["children"]
     assert child in {c["idnp"] for c in births}
-    assert offers(app, NATALIA.idnp)[0].status == "accepted"
+    assert {o.ref: o.status for o in offers(app, NATALIA.idnp)}[offer.ref] == "accepted"
     again = client.post(f"/offers/{offer.ref}/accept", data={"csrf_token": csrf(page)})  # a double click
     assert again.headers["Location"].split("/")[2] == new_ref
     with app.app_context():
@@ -274,7 +278,8 @@ def test_each_kind_of_event_updates_the_open_application_and_tells_the_case_work
     queue = desk.get("/backoffice/").get_data(as_text=True)
     case = desk.get(re.search(r'href="(/backoffice/cases/[^"]+)"', queue).group(1)).get_data(as_text=True)
     assert "What changed in the registry data" in case
-    assert offers(app, h_applicant.idnp) == []  # none of these makes an offer here
+    # the applicant already asked for social aid: it is never offered
+    assert "social_aid" not in {o.benefit_code for o in offers(app, h_applicant.idnp)}
 
 
 def test_an_event_about_nobody_we_know_is_recorded_and_nothing_else(app, sim, population):
@@ -283,3 +288,154 @@ def test_an_event_about_nobody_we_know_is_recorded_and_nothing_else(app, sim, po
     sim.event(type="unemployment", idnp=stranger.idnp)
     assert poll(app).get("no_application") == 1
     assert received(app)[-1].outcome == "no_application"
+
+
+# --- proactive offers after every kind of event: the eligibility rules decide -----------------------------------
+
+USED: set[str] = set()  # households taken by a test of this module (the events change them)
+
+
+def household_where(sim, test, *, size=(1, 99)):
+    """A household of the simulator's own population outside Soroca (the test above takes Soroca's), living in
+    Moldova, that ``test(members)`` accepts; taken once."""
+    pop = sim.state.population
+    for h in pop.households.values():
+        members = [pop.person(m) for m in h.member_idnps]
+        if (h.id in USED or h.address.abroad or h.raion_code == "soroca" or not size[0] <= len(members) <= size[1]
+                or not test(members)):
+            continue
+        USED.add(h.id)
+        return h, members
+    pytest.skip("no such household in the synthetic population")
+
+
+def adult(p, pop) -> bool:
+    return p.age_on(pop.today) >= 18
+
+
+def no_income(members) -> bool:
+    return all(not p.incomes and p.insurance.pension is None for p in members)
+
+
+def rich(members) -> bool:
+    """Well above every means test, no one disabled, no young child: nothing to offer."""
+    from portal.registries.prefill import income_period
+
+    start, end = income_period(clock.today())
+    monthly = sum(i.amount for p in members for i in p.incomes if start <= i.month <= end) / 3
+    return monthly > 30000 and all(p.disability is None and p.unemployed_since is None for p in members)
+
+
+def account_for(make_account, p, **extra):
+    return make_account(idnp=p.idnp, first_name=p.first_name, last_name=p.last_name, email="x@example.md",
+                        language="en", **extra)
+
+
+def offer_notice(app, account, benefit):
+    with app.app_context():
+        note = db.session.scalar(select(Notification).where(Notification.account_id == account.id,
+                                                            Notification.template == "benefit_offer",
+                                                            Notification.channel == "email",
+                                                            Notification.params["benefit"].as_string() == benefit))
+        return render(note)
+
+
+def test_a_disability_decision_offers_the_state_social_allowance(app, sim, make_account):
+    pop = sim.state.population
+    h, members = household_where(sim, lambda ms: all(adult(p, pop) and p.disability is None
+                                                     and p.insurance.pension is None for p in ms), size=(1, 2))
+    person = members[0]
+    account = account_for(make_account, person)
+    sim.event(type="disability", idnp=person.idnp, degree="accentuated")
+    assert poll(app).get("applied") == 1
+    made = {o.benefit_code: o for o in offers(app, person.idnp)}
+    offer = made["disability_allowance"]
+    assert (offer.key, offer.reason, offer.answers, offer.params["person_name"]) == (
+        person.idnp, "disability", {}, person.name)
+    rendered = offer_notice(app, account, "disability_allowance")
+    assert f"decision on the disability of {person.name}" in rendered.text
+    assert rendered.link.endswith(f"/offers/{offer.ref}")
+    # Asked on the person's behalf, for this purpose, and only what the rules read.
+    with app.app_context():
+        rows = db.session.scalars(select(DataAccess).where(DataAccess.purpose == "proactive_offer")).all()
+    assert rows and {r.on_behalf_of_idnp for r in rows} == {person.idnp}
+    assert {r.service for r in rows} <= {"identity", "address", "household", "births", "income", "insurance",
+                                         "disability", "unemployment"}
+
+
+def test_a_disability_decision_for_a_child_offers_the_allowance_to_the_parents(app, sim, make_account):
+    pop = sim.state.population
+    h, members = household_where(sim, lambda ms: any(not adult(p, pop) and p.relation == "child" for p in ms)
+                                 and all(p.disability is None and p.insurance.pension is None for p in ms))
+    child = next(p for p in members if not adult(p, pop) and p.relation == "child")
+    head = pop.person(h.applicant_idnp)
+    sim.event(type="disability", idnp=child.idnp, degree="severe")
+    assert poll(app).get("applied") == 1
+    assert offers(app, child.idnp) == []  # a child is not offered anything; their parents are
+    offer = {o.benefit_code: o for o in offers(app, head.idnp)}["disability_allowance"]
+    assert (offer.key, offer.reason) == (child.idnp, "disability")
+
+
+def test_an_unemployment_registration_offers_social_aid_when_the_rules_say_likely(app, sim, make_account):
+    pop = sim.state.population
+    h, members = household_where(sim, lambda ms: no_income(ms) and all(p.unemployed_since is None for p in ms)
+                                 and adult(ms[0], pop))
+    person = pop.person(h.applicant_idnp)
+    account = account_for(make_account, person)
+    sim.event(type="unemployment", idnp=person.idnp)
+    assert poll(app).get("applied") == 1
+    made = {o.benefit_code: o for o in offers(app, person.idnp)}
+    assert made["social_aid"].key == "household" and made["social_aid"].reason == "unemployment"
+    rendered = offer_notice(app, account, "social_aid")
+    assert f"registered {person.name} as unemployed" in rendered.text
+    # A second event of the household offers nothing again.
+    sim.event(type="address", idnp=person.idnp, raion=h.raion_code, locality="Nouă")
+    poll(app)
+    assert {o.benefit_code for o in offers(app, person.idnp)} == set(made)
+
+
+def test_an_address_change_offers_what_the_household_qualifies_for_and_has_not_claimed(
+        app, client, sim, make_account, login):
+    pop = sim.state.population
+    h, members = household_where(sim, lambda ms: no_income(ms) and adult(ms[0], pop), size=(2, 6))
+    person = pop.person(h.applicant_idnp)
+    account = account_for(make_account, person)
+    login(client, account)
+    in_english(client)
+    apply(client, ["social_aid"])  # asked already: never offered
+    sim.event(type="address", idnp=person.idnp, raion="drochia", locality="Pelinia")
+    assert poll(app).get("applied") == 1
+    made = {o.benefit_code: o for o in offers(app, person.idnp)}
+    assert "social_aid" not in made and made, made
+    assert all(o.reason == "address" for o in made.values())
+    code = next(iter(made))
+    assert "recorded a new address" in offer_notice(app, account, code).text
+
+
+def test_a_death_in_the_household_offers_the_survivors_what_they_now_qualify_for(
+        app, client, sim, make_account, login):
+    pop = sim.state.population
+    h, members = household_where(sim, lambda ms: no_income(ms) and adult(ms[0], pop) and len(
+        [p for p in ms if adult(p, pop)]) >= 2, size=(2, 6))
+    head = pop.person(h.applicant_idnp)
+    other = next(p for p in members if p.idnp != head.idnp and adult(p, pop))
+    account = account_for(make_account, head)
+    login(client, account)
+    in_english(client)
+    apply(client, ["social_aid"])
+    sim.event(type="death", idnp=other.idnp)
+    assert poll(app).get("applied") == 1
+    made = {o.benefit_code: o for o in offers(app, head.idnp)}
+    assert made and "social_aid" not in made and all(o.reason == "death" for o in made.values())
+    assert f"death of {other.name}" in offer_notice(app, account, next(iter(made))).text
+
+
+def test_when_the_rules_say_no_nothing_is_offered(app, sim, make_account):
+    pop = sim.state.population
+    h, members = household_where(sim, lambda ms: rich(ms) and all(adult(p, pop) for p in ms))
+    person = pop.person(h.applicant_idnp)
+    account_for(make_account, person)
+    sim.event(type="unemployment", idnp=person.idnp)
+    assert poll(app).get("no_application") == 1
+    assert received(app)[-1].note == "0 application(s) updated, 0 offer(s) made"
+    assert offers(app, person.idnp) == []

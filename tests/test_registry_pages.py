@@ -214,3 +214,45 @@ def test_who_used_my_data_reads_in_the_citizens_language(app, client, make_accou
         assert expected in plain, (lang, expected)
     if lang != "en":
         assert "Who used my data" not in plain and "your application" not in plain
+
+
+def test_the_household_is_asked_while_the_citizen_chooses_and_the_prefill_only_asks_the_rest(
+        app, client, make_account, login, portal_registries, population):
+    """Opening the benefit choice asks the population register who the citizen is and who lives with them, in the
+    background, for an application; after the choice the prefill uses those answers (logged again for the
+    application, as reused) and asks only the other registries."""
+    ion = person(make_account, ION)
+    login(client, ion)
+    page = client.get("/apply")
+    assert page.status_code == 200
+    from portal.applications import prefill
+
+    with app.app_context():
+        (_, asked_for, future) = app.extensions[prefill._PREPARED][(ion.idnp, ion.idnp)]
+    future.result(timeout=10)
+    assert (asked_for.purpose, asked_for.actor_role, asked_for.application_ref) == ("application", "citizen", None)
+    ahead = [e for e in portal_registries.queries() if e["registry"] == "rsp"]
+    assert sorted(e["service"] for e in ahead) == ["household", "identity"]
+
+    response = client.post("/apply", data={"csrf_token": csrf(page.get_data(as_text=True)),
+                                           "benefits": ["social_aid"]})
+    assert response.status_code == 303
+    ref = response.headers["Location"].split("/")[2]
+    rsp = [(e["service"], e["subject"]) for e in portal_registries.queries() if e["registry"] == "rsp"]
+    assert sorted(rsp).count(("household", ION.idnp)) == 1 and sorted(rsp).count(("identity", ION.idnp)) == 1
+    members = household_of(population, ION.idnp)
+    assert {e["subject"] for e in portal_registries.queries() if e["registry"] == "sfs"} == set(members)
+    with app.app_context():
+        from portal.applications.models import Application
+
+        evidence = {e.item: e for e in db.session.scalar(select(Application).where(Application.ref == ref)).evidence}
+        assert evidence["household"].status == "fetched"
+        assert {m["idnp"] for m in evidence["household"].payload["members"]} == set(members)
+    # Every query is in the log: asked ahead (no application yet), then used for the application.
+    ahead_rows = [a for a in accesses(app, registry_code="rsp", subject_idnp=ION.idnp)
+                  if a.service in ("identity", "household")]
+    assert sorted((a.service, a.result, a.application_ref) for a in ahead_rows) == [
+        ("household", "cached", ref), ("household", "ok", None), ("identity", "cached", ref), ("identity", "ok", None)]
+    assert all(a.purpose == "application" and a.actor_idnp == ION.idnp and a.legal_basis for a in ahead_rows)
+    # Used once: a second application asks the population register again.
+    assert app.extensions[prefill._PREPARED] == {}

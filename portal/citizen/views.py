@@ -71,6 +71,8 @@ def apply():
     form.benefits.choices = [(b.code, b.title_in(_lang())) for b in cat if allowed is None or b.code in allowed]
     if request.method == "GET" and request.args.get("benefit") in cat.benefits:
         form.benefits.data = [request.args["benefit"]]
+    if request.method == "GET":  # who they are and who lives with them, asked while they choose
+        prefill.prepare(current_user, subject, [code for code, _ in form.benefits.choices])
     if form.validate_on_submit():
         application = services.start(db.session, actor=current_user, applicant=subject,
                                      benefits=form.benefits.data, language=_lang(), channel=acting.current().channel)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+# The data items the rules read (what :func:`inputs_from_payloads` maps); nothing else needs asking to judge.
+ITEMS = ("identity", "address", "household", "births", "income", "insurance", "disability", "unemployment")
 ADULT_AGE = 18  # civil majority; used to tell adults from children (Civil Code, art. 20)
 
 

@@ -180,6 +180,8 @@ def _context(n: Notification, language: str, base_url: str, timezone: str | None
         "link": (f"{base_url.rstrip('/')}{application_path(ref)}" if ref else
                  f"{base_url.rstrip('/')}{offer_path(p['offer_ref'])}" if p.get("offer_ref") else None),
         "child_name": (p.get("child_name") or "").strip(),
+        "person_name": (p.get("person_name") or "").strip(),
+        "event": p.get("event") or "",
         "question": (p.get("question") or "").strip(),
         "reason": (p.get("reason") or "").strip(),
         "decision_code": p.get("decision"),

@@ -12,9 +12,14 @@ the last one handled (``GET /events?after=<id>&wait=<s>``, long polling) and han
 3. **act on it**: for every open application whose data concerns a person of the event, ask the registry
    again for the items the change affects (purpose ``registry_event``; outside any transaction), then in
    one transaction keep the new evidence, write the change into the application's history, put a notice
-   on the case page for the case worker, and route claims that were waiting for an address.  A
-   registered birth also makes each parent a proactive offer of the benefits they newly qualify for
-   (the eligibility rules decide; the birth allowance for that child, in practice).
+   on the case page for the case worker, and route claims that were waiting for an address.
+4. **offer**: whatever the event, judge the household it concerns with the eligibility rules (the same
+   ``portal.eligibility.offers`` as the check page) with the data asked again, and offer each adult every
+   benefit the household now likely qualifies for that nobody of it has claimed and that was not offered
+   to them before: a registered birth → the birth allowance for that child; a disability decision → the
+   state social allowance; social aid or the energy compensation when the rules say the family is likely
+   eligible.  The event is when eSocial looks again; "new" is what the household was never offered nor
+   asked for (the rules read no data from before the event to compare with).
 
 An event claimed but not acted upon (the process stopped in between) is acted upon by a later sweep.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from dataclasses import dataclass
 
 import requests
 from flask import current_app
@@ -30,10 +36,14 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal import eligibility
 from portal.applications.models import Application
 from portal.core import clock
 from portal.core.db import session_scope
+from portal.eligibility import inputs as eligibility_inputs
 from portal.registries import accesslog, cloudevents
+from portal.registries import offers as offers_mod
+from portal.registries import prefill as registry_prefill
 from portal.registries import services as reg
 from portal.registries.client import (
     Purpose,
@@ -213,15 +223,16 @@ def retry_stuck(now: dt.datetime | None = None) -> int:
 
 def act(record_id: int, event: cloudevents.RegistryEvent) -> str:
     from portal.applications.prefill import client
-    from portal.registries import prefill as registry_prefill
 
     gateway = client()
     try:
         with accesslog.journal():
             # 1. what to ask again, for which open application (a short read)
-            plan = []
+            plan, held = [], {}
             with session_scope() as s:
                 for application in reg.open_applications_about(s, event.persons):
+                    held.setdefault(application.applicant.idnp, {e.item: e.payload for e in application.evidence
+                                                                 if e.status == "fetched" and e.payload is not None})
                     needed = reg.catalogue().items_for(application.benefits)
                     items = {i: needed[i] for i in event.items if i in needed}
                     if event.kind == "death" and event.subject != application.applicant.idnp:
@@ -236,7 +247,7 @@ def act(record_id: int, event: cloudevents.RegistryEvent) -> str:
             # 2. ask (no transaction open)
             answers = [(app_id, registry_prefill.prefill(gateway, items, applicant, purpose, household=known))
                        for app_id, items, applicant, purpose, known in plan]
-            offers = birth_offers(event, gateway) if event.kind == "birth" else []
+            offers = event_offers(event, gateway, held)
             # 3. keep and tell (one transaction)
             with session_scope() as s:
                 for app_id, results in answers:
@@ -289,60 +300,144 @@ def apply_to_application(session: Session, application: Application, event: clou
         pending.route_waiting_claims(session, application)
 
 
-# --- proactive offers after a birth --------------------------------------------------------------------------------
+# --- proactive offers: what a household newly qualifies for after an event ---------------------------------------
 
-def birth_offers(event: cloudevents.RegistryEvent, gateway) -> list[tuple[str, str, str, dict, dict]]:
-    """(parent IDNP, benefit, key, params, answers) for each parent: what the eligibility rules say they now
-    qualify for because of this child (from the civil register's births, asked again; the event's own data
-    when the register does not answer)."""
-    child = event.data["child"]
-    params = {"child_idnp": child["idnp"], "child_name": f"{child['first_name']} {child['last_name']}",
-              "birth_date": child["birth_date"]}
-    own = {"children": [{**child, "record_number": event.data["record_number"]}]}
+@dataclass(frozen=True)
+class Offer:
+    """A benefit to offer ``subject`` (an adult of the household), once per ``key`` (the child or person it is
+    for, or ``household`` for a benefit paid to the family)."""
+
+    subject: str
+    benefit: str
+    key: str
+    params: dict
+    answers: dict
+    household: tuple[str, ...]  # everyone of the subject's household: a claim by any of them counts
+
+
+def offer_purpose(idnp: str) -> Purpose:
+    """eSocial asks by itself, on behalf of the person, to see what the rules say they may now receive."""
+    benefits = [b for b in eligibility.benefits_with_rules() if b in reg.catalogue().benefits]
+    return Purpose(purpose=reg.PROACTIVE_OFFER, actor_idnp=idnp, actor_role="system", on_behalf_of=idnp,
+                   legal_basis=f"{reg.legal_basis_of(benefits)}; {reg.INTEROPERABILITY_LAW}")
+
+
+def rule_items() -> dict[str, str]:
+    """The data items the rules read, with the registry holding each (only those: nothing more is asked)."""
+    cat = reg.catalogue()
+    needed = cat.items_for([b for b in eligibility.benefits_with_rules() if b in cat.benefits])
+    return {item: registry for item, registry in needed.items() if item in eligibility_inputs.ITEMS}
+
+
+def event_offers(event: cloudevents.RegistryEvent, gateway, held: dict[str, dict]) -> list[Offer]:
+    """The benefits to offer the adults of the household the event concerns.
+
+    ``held``: applicant IDNP → the payloads of their open application concerned by the event (what
+    eSocial knows of a deceased person's household).  Who is judged: the parents of a registered child; the adult the event is
+    about (a child's parents when it is about a child); after a death, the applicants whose household
+    held the deceased.  Each is judged as the applicant of their household with everything the rules
+    read, asked again (purpose ``proactive_offer``).
+    """
+    items = rule_items()
+    fetched: dict[str, dict] = {}
+
+    def data_of(idnp: str) -> dict:
+        if idnp not in fetched:
+            results = registry_prefill.prefill(gateway, items, idnp, offer_purpose(idnp))
+            fetched[idnp] = {item: r.payload for item, r in results.items() if r.ok}
+        return fetched[idnp]
+
+    if event.kind == "birth":
+        adults = [p for p in (event.data.get("mother_idnp"), event.data.get("father_idnp")) if p]
+        child = {**event.data["child"], "record_number": event.data["record_number"]}
+        for parent in adults:  # the event's own (checked) data when the civil register does not answer
+            births = data_of(parent).setdefault("births", {"children": []})
+            if not any(c.get("idnp") == child["idnp"] for c in births.get("children", [])):
+                births["children"] = [*births.get("children", []), child]
+    elif event.kind == "death":
+        adults = [a for a, payloads in held.items() if a != event.subject
+                  and event.subject in household_idnps(payloads)]
+    else:
+        adults = [event.subject]
+        mine = data_of(event.subject)
+        if is_minor(mine, event.subject):
+            adults = [m["idnp"] for m in (mine.get("household") or {}).get("members", [])
+                      if m.get("relation") == "parent"]
+    adults = list(dict.fromkeys(adults))
+    households = {a: household_idnps(data_of(a)) | {a} for a in adults}  # asked before any transaction opens
+    with session_scope() as s:
+        claims = {a: offers_mod.claims_of(s, households[a]) for a in adults}
     out = []
-    for parent in [p for p in (event.data.get("mother_idnp"), event.data.get("father_idnp")) if p]:
-        purpose = Purpose(purpose=reg.REGISTRY_EVENT, actor_idnp=parent, actor_role="system", on_behalf_of=parent,
-                          legal_basis=f"{reg.legal_basis_of(['birth_allowance'])}; {reg.INTEROPERABILITY_LAW}")
-        try:
-            births = gateway.fetch("civil", "births", parent, purpose).data
-        except RegistryError:
-            births = own
-        if not any(c["idnp"] == child["idnp"] for c in births.get("children", [])):
-            births = {"children": [*births.get("children", []), *own["children"]]}
-        for benefit, answers in qualifying(parent, births, child["idnp"]):
-            out.append((parent, benefit, child["idnp"], params, answers))
+    for adult, household_claims in claims.items():
+        out += qualifying(adult, data_of(adult), event, household_claims)
     return out
 
 
-def qualifying(parent: str, births: dict, child_idnp: str) -> list[tuple[str, dict]]:
-    """Benefits of the catalogue ``parent`` likely qualifies for because of the child ``child_idnp``."""
+def household_idnps(payloads: dict | None) -> set[str]:
+    return {m["idnp"] for m in ((payloads or {}).get("household") or {}).get("members", []) if m.get("idnp")}
+
+
+def is_minor(payloads: dict, idnp: str) -> bool:
+    born = (payloads.get("identity") or {}).get("birth_date")
+    for m in (payloads.get("household") or {}).get("members", []):
+        if m.get("idnp") == idnp:
+            born = born or m.get("birth_date")
+    age = eligibility_inputs.age_on(dt.date.fromisoformat(born[:10]), clock.today()) if born else None
+    return age is not None and age < eligibility_inputs.ADULT_AGE
+
+
+def qualifying(adult: str, now: dict, event: cloudevents.RegistryEvent,
+               claims: list[tuple[str, str, dict]]) -> list[Offer]:
+    """The offers for ``adult``: what the rules say the household likely qualifies for with the data ``now``
+    (``eligibility.offers``, as on the check page), of the catalogue, that nobody of the household has claimed
+    (the same child, for a benefit paid per child) and that is not granted together with one it claimed.
+    A birth offers what is for that child.  Whether it was offered before is for :func:`offers.make_offer`."""
     today = clock.today()
     catalogue = reg.catalogue()
-    try:
-        from portal import eligibility
-    except ImportError:  # the rules as code are not there: the birth allowance by the plain rule
-        from portal.registries.offers import plain_offers_for_birth
-
-        child = next(c for c in births["children"] if c["idnp"] == child_idnp)
-        return [(b, answers) for _, b, _, answers in plain_offers_for_birth(child, [parent], today)]
-    inputs = eligibility.inputs_from_payloads(parent, {"births": births}, sources={"births": "civil"},
-                                              answers={"child_idnp": child_idnp})
+    answers = {"child_idnp": event.subject} if event.kind == "birth" else {}
+    x = eligibility.inputs_from_payloads(adult, now, sources=rule_items(), answers=answers)
+    family_claims = {benefit for benefit, _, a in claims if not a.get("child_idnp")}
+    household = tuple(sorted(household_idnps(now) | {adult}))
     out = []
-    for result in eligibility.offers(inputs, today):
+    for result in eligibility.offers(x, today, exclude=family_claims):
         if result.benefit not in catalogue.benefits:
-            continue  # only what eSocial can take an application for
-        if ("child", child_idnp) in eligibility.beneficiaries(result.benefit, inputs, today):
-            out.append((result.benefit, {"child_idnp": child_idnp}))
+            continue  # only what eSocial takes applications for
+        kind, key = offer_key(eligibility.beneficiaries(result.benefit, x, today), event)
+        if kind == "child" and event.kind == "birth" and key != event.subject:
+            continue  # a birth offers what is for that child
+        if offers_mod.claimed(claims, result.benefit, kind, key):
+            continue
+        out.append(Offer(adult, result.benefit, key, offer_params(event),
+                         {"child_idnp": key} if kind == "child" else {}, household))
     return out
 
 
-def _make_offers(session: Session, record_id: int, offers: list) -> int:
-    from portal.registries.offers import make_offer
+def offer_key(beneficiaries: list[tuple[str, str]], event: cloudevents.RegistryEvent) -> tuple[str, str]:
+    """(kind, key) of an offer: the child or person the benefit is for (the event's own when it is one of them),
+    or ``household`` for a benefit paid to the family."""
+    own = [(kind, idnp) for kind, idnp in beneficiaries if kind in ("child", "person")]
+    for kind, idnp in own:
+        if idnp == event.subject:
+            return kind, idnp
+    return own[0] if own else ("member", "household")
 
+
+def offer_params(event: cloudevents.RegistryEvent) -> dict:
+    """What the notice and the offer page say about the event (in the person's language when shown)."""
+    d = event.data
+    if event.kind == "birth":
+        child = d["child"]
+        return {"event": "birth", "child_idnp": child["idnp"],
+                "child_name": f"{child['first_name']} {child['last_name']}", "birth_date": child["birth_date"]}
+    return {"event": event.kind, "person_idnp": event.subject,
+            "person_name": f"{d.get('first_name', '')} {d.get('last_name', '')}".strip(), "date": d.get("date")}
+
+
+def _make_offers(session: Session, record_id: int, offers: list[Offer]) -> int:
     made = 0
-    for parent, benefit, key, params, answers in offers:
-        if make_offer(session, subject_idnp=parent, benefit=benefit, key=key, reason="birth", params=params,
-                      answers=answers, event_id=record_id) is not None:
+    for o in offers:
+        if offers_mod.make_offer(session, subject_idnp=o.subject, benefit=o.benefit, key=o.key,
+                                 reason=o.params["event"], params=o.params, answers=o.answers,
+                                 household=o.household, event_id=record_id) is not None:
             made += 1
     return made
-

@@ -1,16 +1,12 @@
 """Proactive offers: a benefit a person newly qualifies for, offered without them asking.
 
-A registry event (a registered birth) makes the offer; the person gets a notification with a link to
-the offer, and one press starts an application already filled from the registries.
-
-Which benefits to offer comes from :mod:`portal.eligibility` when it provides ``offers`` (the rules
-as code); until then, and for events it does not cover, :func:`plain_offers_for_birth` is the rule:
-a birth registered in Moldova within the allowance's window makes each parent an offer of the one-off
-birth allowance for that child, unless they already asked for it for that child.
+A registry event (a birth, a death, an address change, a disability decision, an unemployment
+registration) makes the offer when the eligibility rules say the household now likely qualifies
+(:func:`portal.registries.events.event_offers`); the person gets a notification with a link to the
+offer, and one press starts an application already filled from the registries.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from sqlalchemy import select
@@ -18,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account
-from portal.applications import steps as steps_mod
 from portal.applications.models import Application
+from portal.applications.status import REJECTED
 from portal.audit import services as audit
 from portal.core import clock
 from portal.core.errors import DomainError
@@ -27,40 +23,55 @@ from portal.registries.models import BenefitOffer
 
 log = logging.getLogger("esocial.registries")
 
-BIRTH_ALLOWANCE = "birth_allowance"
+EVENTS = ("birth", "death", "address", "disability", "unemployment")
 
 
-def already_claimed(session: Session, account: Account | None, benefit: str, child_idnp: str) -> bool:
-    """Has ``account`` already an application for ``benefit`` about this child (any status but a stale draft)?"""
-    if account is None:
-        return False
-    for application in session.scalars(select(Application).where(Application.applicant_id == account.id)):
-        if benefit in (application.benefits or []) and (application.answers or {}).get("child_idnp") == child_idnp:
-            return True
+def claimed(claims: list[tuple[str, str, dict]], benefit: str, kind: str, key: str) -> bool:
+    """Is ``benefit`` among ``claims`` (:func:`claims_of`)?  For a benefit paid per child (``kind`` ``child``)
+    only a claim for that child ``key`` (or one that names no child) counts."""
+    for code, applicant, answers in claims:
+        if code != benefit:
+            continue
+        if kind == "child" and answers.get("child_idnp") not in (None, "", key):
+            continue  # a claim for another child
+        return True
     return False
 
 
-def plain_offers_for_birth(child: dict, parents: list[str], today: dt.date) -> list[tuple[str, str, dict, dict]]:
-    """(parent IDNP, benefit, params, answers) for a registered birth: the birth allowance rule."""
-    born = dt.date.fromisoformat(child["birth_date"])
-    if not dt.timedelta(0) <= today - born <= steps_mod.BIRTH_WINDOW:
-        return []
-    params = {"child_idnp": child["idnp"], "child_name": f"{child.get('first_name', '')} {child.get('last_name', '')}".strip(),
-              "birth_date": child["birth_date"]}
-    return [(parent, BIRTH_ALLOWANCE, params, {"child_idnp": child["idnp"]}) for parent in parents if parent]
+def claims_of(session: Session, idnps: set[str]) -> list[tuple[str, str, dict]]:
+    """(benefit, applicant IDNP, answers) of every application of the household's members not turned down."""
+    rows = session.execute(select(Application, Account.idnp).join(Account, Application.applicant_id == Account.id)
+                           .where(Account.idnp.in_(idnps))).all()
+    out = []
+    for application, idnp in rows:
+        if application.status == REJECTED:
+            continue
+        for benefit in application.benefits or []:
+            claim = next((c for c in application.claims if c.benefit_code == benefit), None)
+            if claim is not None and claim.status == REJECTED:
+                continue
+            out.append((benefit, idnp, dict(application.answers or {})))
+    return out
 
 
 def make_offer(session: Session, *, subject_idnp: str, benefit: str, key: str, reason: str, params: dict,
-               answers: dict, event_id: int | None = None) -> BenefitOffer | None:
-    """Record the offer (once per person, benefit and key) and notify the person if they have an account."""
+               answers: dict, household: tuple[str, ...] | list[str] = (), event_id: int | None = None
+               ) -> BenefitOffer | None:
+    """Record the offer (once per person, benefit and key) and notify the person if they have an account.
+
+    ``reason`` is the kind of event (:data:`EVENTS`); nothing is offered that someone of ``household`` (the
+    person included) already claimed."""
     from portal.notifications.services import notify
 
     exists = session.scalar(select(BenefitOffer).where(
         BenefitOffer.subject_idnp == subject_idnp, BenefitOffer.benefit_code == benefit, BenefitOffer.key == key))
     if exists is not None:
         return None
+    if reason not in EVENTS:
+        raise ValueError(f"unknown reason for an offer: {reason!r}")
     account = session.scalar(select(Account).where(Account.idnp == subject_idnp))
-    if reason == "birth" and already_claimed(session, account, benefit, params.get("child_idnp", "")):
+    kind = "child" if answers.get("child_idnp") == key else "person"
+    if claimed(claims_of(session, set(household) | {subject_idnp}), benefit, kind, key):
         return None
     offer = BenefitOffer(subject_idnp=subject_idnp, benefit_code=benefit, key=key, reason=reason, params=params,
                          answers=answers, event_id=event_id)
@@ -73,8 +84,9 @@ def make_offer(session: Session, *, subject_idnp: str, benefit: str, key: str, r
     audit.record(session, "benefit_offered", actor_idnp=None, subject_idnp=subject_idnp, object_type="offer",
                  object_id=offer.ref, benefit=benefit, reason=reason)
     if account is not None:
-        notify(session, account, "benefit_offer", {"benefit": benefit, "offer_ref": offer.ref,
-                                                   "child_name": params.get("child_name", "")})
+        notify(session, account, "benefit_offer", {"benefit": benefit, "offer_ref": offer.ref, "event": reason,
+                                                   "child_name": params.get("child_name", ""),
+                                                   "person_name": params.get("person_name", "")})
     return offer
 
 

@@ -184,8 +184,13 @@ def _claim(session: Session, application_id: int, now: dt.datetime, breakers) ->
     rows = session.scalars(select(PendingFetch).where(PendingFetch.application_id == application_id, or_(
         and_(PendingFetch.status == "waiting", PendingFetch.next_attempt_at <= now),
         and_(PendingFetch.status == "fetching", PendingFetch.claimed_until < now)))).all()
+    from portal.registries.prefill import MEMBER_ITEMS
+
+    open_ = {r.id for r in rows if breakers is not None and breakers[r.registry_code].state == "open"}
+    # Whose income, insurance… to ask is known only from the household: not while it is still to come.
+    household_later = any(r.item == "household" and r.id in open_ for r in rows)
     for row in rows:
-        if breakers is not None and breakers[row.registry_code].state == "open":
+        if row.id in open_ or (household_later and row.item in MEMBER_ITEMS):
             continue
         result = session.execute(
             update(PendingFetch).where(PendingFetch.id == row.id, PendingFetch.status == row.status,

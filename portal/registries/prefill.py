@@ -167,14 +167,26 @@ def _payload(item: str, records: list[Record], names: dict[str, str], period: tu
                          "dwellings": m["dwellings"]} for m in rows]}
 
 
+def prepare(client: RegistryClient, applicant_idnp: str, purpose: Purpose, *,
+            registry: str = "rsp") -> dict[str, ItemResult]:
+    """Ask the population register who the applicant is and who lives with them (:data:`FIRST`), at once.
+
+    What a prefill must know before it can ask about the other members: asked while the citizen is still
+    choosing the benefits, it leaves the prefill after the choice one round of queries
+    (``prefill(..., known=prepare(...))``).
+    """
+    return prefill(client, {item: registry for item in FIRST}, applicant_idnp, purpose)
+
+
 def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, purpose: Purpose, *,
             today: dt.date | None = None, max_workers: int = MAX_WORKERS,
-            household: dict | None = None) -> dict[str, ItemResult]:
+            household: dict | None = None, known: dict[str, ItemResult] | None = None) -> dict[str, ItemResult]:
     """Ask the registries for ``items`` (data item → registry code) about the applicant and their household.
 
     ``household``: the household payload (as the ``household`` item gives it) when the caller
     already holds it and ``household`` is not among ``items``; without either, the member items
-    are about the applicant alone.
+    are about the applicant alone.  ``known``: results already in hand for some of ``items`` (from
+    :func:`prepare`, fetched for the same applicant): only those fetched are used, the others asked.
     Returns one :class:`ItemResult` per item, in the order of ``items``.  Never raises for a registry
     failure: that is in the item's status.
     """
@@ -214,10 +226,13 @@ def prefill(client: RegistryClient, items: dict[str, str], applicant_idnp: str, 
             return pool.submit(context.run, _ask, client, registry, item, idnp, purpose, f"{cids[item]}/{n}",
                                params_for(item))
 
-        # 1. everything about the applicant at once, the household among it
-        about_applicant = {item: ask(registry, item, applicant_idnp, 1) for item, registry in items.items()}
+        # 1. everything about the applicant at once, the household among it (unless already in hand)
+        ready = {item: r for item, r in (known or {}).items() if item in items and r.ok}
+        results.update(ready)
+        about_applicant = {item: ask(registry, item, applicant_idnp, 1) for item, registry in items.items()
+                           if item not in ready}
         for item in FIRST:
-            if item in items:
+            if item in items and item not in ready:
                 conclude(item, [about_applicant[item].result()])
 
         household_idnps = [applicant_idnp]

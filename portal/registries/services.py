@@ -30,6 +30,7 @@ APPLICATION = "application"
 DATA_SUBJECT_ACCESS = "data_subject_access"
 PENDING_DATA = "pending_data"
 REGISTRY_EVENT = "registry_event"
+PROACTIVE_OFFER = "proactive_offer"
 CASE_REVIEW = "case_review"
 
 PURPOSE_TITLES = {
@@ -37,6 +38,7 @@ PURPOSE_TITLES = {
     DATA_SUBJECT_ACCESS: _l("showing you your own data"),
     PENDING_DATA: _l("completing your application with data a registry could not give at first"),
     REGISTRY_EVENT: _l("updating your open application after a registry reported a change"),
+    PROACTIVE_OFFER: _l("checking which benefits you may now receive after a registry reported a change"),
     CASE_REVIEW: _l("examining your application"),
     # portal.representation and portal.assisted (issue 6)
     "representation": _l("checking who may act on your behalf"),

@@ -198,9 +198,19 @@ class OfferView:
 def offer_view(offer: BenefitOffer, catalogue: Catalogue, lang: str) -> OfferView:
     benefit = catalogue.benefits.get(offer.benefit_code)
     p = offer.params or {}
+    name, date = p.get("person_name") or "", display._date(p.get("date")) if p.get("date") else ""
     if offer.reason == "birth" and p.get("child_name"):
         reason = str(_l("The civil status register recorded the birth of %(name)s on %(date)s.",
                         name=p["child_name"], date=display._date(p.get("birth_date"))))
+    elif offer.reason == "disability" and name and date:
+        reason = str(_l("The disability council decided on the disability of %(name)s on %(date)s.",
+                        name=name, date=date))
+    elif offer.reason == "unemployment" and name and date:
+        reason = str(_l("The employment agency registered %(name)s as unemployed on %(date)s.", name=name, date=date))
+    elif offer.reason == "death" and name and date:
+        reason = str(_l("The population register recorded the death of %(name)s on %(date)s.", name=name, date=date))
+    elif offer.reason == "address" and date:
+        reason = str(_l("The population register recorded a new address on %(date)s.", date=date))
     else:
         reason = str(_l("The registries' data shows you are likely to qualify."))
     return OfferView(ref=offer.ref, benefit=benefit.title_in(lang) if benefit else offer.benefit_code,

@@ -51,5 +51,13 @@ def household_income(j: Judgement, x: Inputs) -> tuple[Decimal | None, list[Fact
     return total, facts + [Fact("income_total", total, "lei")]
 
 
+def at_least(x: Inputs, threshold: Decimal | None) -> bool | None:
+    """``False`` when the income the registries show already reaches ``threshold``: what the applicant has not
+    answered yet (remittances) can only add to it; otherwise ``None`` (cannot tell yet)."""
+    if threshold is None or not x.has("income") or x.household_income is None:
+        return None
+    return False if x.household_income >= threshold else None
+
+
 def param(j: Judgement, name: str, value, unit: str) -> Fact:
     return Fact(name.rsplit(".", 1)[-1], value, unit, "parameter")

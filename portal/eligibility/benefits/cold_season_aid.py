@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 from portal.eligibility.benefits import social_aid
-from portal.eligibility.benefits._common import household_income, resident
+from portal.eligibility.benefits._common import at_least, household_income, resident
 from portal.eligibility.inputs import Inputs
 from portal.eligibility.model import SEASON_MONTHLY, Fact, Judgement, Result
 from portal.eligibility.parameters import ParameterView
@@ -26,7 +26,7 @@ def evaluate(x: Inputs, j: Judgement) -> Result:
                        Fact("multiplier", multiplier, "share", "parameter")) if minimum is not None else None
     income, facts = household_income(j, x)
     known = income is not None and threshold is not None
-    j.check("income_below_threshold", (income < threshold) if known else None,
+    j.check("income_below_threshold", (income < threshold) if known else at_least(x, threshold),
             *facts, Fact("threshold", threshold, "lei"))
     monthly = j.p("cold_season_aid.monthly_amount")
     months = j.p("cold_season_aid.season_months")

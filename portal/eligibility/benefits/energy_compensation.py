@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from portal.eligibility.benefits._common import answered, household_income, money_answered, need, resident
 from portal.eligibility.inputs import Inputs, Member
-from portal.eligibility.model import ONCE, SEASON_MONTHLY, Fact, Judgement, Result
+from portal.eligibility.model import ONCE, SEASON_MONTHLY, Fact, Judgement, Result, money
 from portal.eligibility.parameters import ParameterView
 
 CODE = "energy_compensation"
@@ -41,19 +41,26 @@ def evaluate(x: Inputs, j: Judgement) -> Result:
         j.check("bank_interest_within_limit", None if interest is None else interest <= limit,
                 Fact("bank_interest", interest, "lei", "answer"), Fact("limit", limit, "lei", "parameter"))
     income, income_facts = household_income(j, x)
+    costs = p("energy_compensation.base_cost")
+    per_member = p("energy_compensation.cost_per_further_member")
+    share = p("energy_compensation.affordable_share")
+    if ready and income is None and x.has("income") and x.household_income is not None:
+        # Not answered yet, but the registered income alone already pays the dearest heating: not vulnerable.
+        dearest = (costs[heating] if heating in costs else max(costs.values())) + per_member * (len(x.members) - 1)
+        if dearest - x.household_income * share <= 0:
+            j.check("energy_vulnerable", False, Fact("energy_cost", dearest, "lei"),
+                    Fact("affordable", money(x.household_income * share), "lei"))
+            return j.result(None, FREQUENCY)
     if not ready or heating is None or income is None:
         j.check("energy_vulnerable", None, *income_facts)
         return j.result(None, FREQUENCY)
 
-    costs = p("energy_compensation.base_cost")
-    per_member = p("energy_compensation.cost_per_further_member")
     n = len(x.members)
     cost = j.line("energy_cost", costs[heating] + per_member * (n - 1),
                   Fact("heating_source", heating, "code", "answer"),
                   Fact("base_cost", costs[heating], "lei", "parameter"),
                   Fact("members", n, "count", x.source("household")),
                   Fact("per_member", per_member, "lei", "parameter"))
-    share = p("energy_compensation.affordable_share")
     affordable = j.line("affordable_cost", income * share, *income_facts, Fact("share", share, "share", "parameter"))
     need_ = cost - affordable
     vulnerable = j.check("energy_vulnerable", need_ > 0, Fact("energy_cost", cost, "lei"),

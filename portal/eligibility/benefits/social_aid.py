@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from portal.eligibility.benefits._common import household_income, need, resident
+from portal.eligibility.benefits._common import at_least, household_income, need, resident
 from portal.eligibility.inputs import Inputs
 from portal.eligibility.model import MONTHLY, Fact, Judgement, Result
 from portal.eligibility.parameters import ParameterView
@@ -59,7 +59,7 @@ def evaluate(x: Inputs, j: Judgement) -> Result:
     minimum = family_minimum(j, x)
     income, facts = household_income(j, x)
     known = income is not None and minimum is not None
-    j.check("income_below_family_minimum", (income < minimum) if known else None,
+    j.check("income_below_family_minimum", (income < minimum) if known else at_least(x, minimum),
             *facts, Fact("family_minimum", minimum, "lei"))
     amount = None
     if known and income < minimum:
