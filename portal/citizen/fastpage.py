@@ -31,7 +31,7 @@ from collections import OrderedDict
 from functools import lru_cache
 
 from itsdangerous import BadSignature
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, create_engine, func, select
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
@@ -131,6 +131,24 @@ class FastPage:
         self.app = app
         self.wsgi_app = wsgi_app
 
+    _engines: tuple = (None, None)
+    _lock = threading.Lock()
+
+    def engine(self, main):
+        """An engine of its own for the one read: autocommit (no BEGIN and no ROLLBACK around it) and no
+        ping before each use — one round trip.  A connection that has gone fails the read, which sends the
+        request on to Flask (whose engine pings), and is replaced."""
+        if main.url.get_backend_name() == "sqlite":
+            return main
+        engine_of, engine = self._engines
+        if engine_of is not main:
+            with self._lock:
+                engine_of, engine = self._engines
+                if engine_of is not main:
+                    engine = create_engine(main.url, pool_size=10, max_overflow=20, isolation_level="AUTOCOMMIT")
+                    self._engines = (main, engine)
+        return engine
+
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING") \
                 and not environ.get("SCRIPT_NAME"):
@@ -167,7 +185,7 @@ class FastPage:
         from portal.core import clock
         from portal.core.db import db
 
-        with db.engine.connect() as conn:
+        with self.engine(db.engine).connect() as conn:
             row = conn.execute(_statement(), {"sid": sid, "ref": ref}).first()
         if row is None:
             return None
