@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import threading
 import time
@@ -35,6 +36,7 @@ from sqlalchemy import and_, bindparam, create_engine, func, select
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
+log = logging.getLogger(__name__)
 PATH = re.compile(r"/applications/([A-Za-z0-9_-]{1,32})")
 MAX_PAGES = 2000
 
@@ -103,6 +105,8 @@ def reference_digest() -> str:
 
 @lru_cache(maxsize=1)
 def _statement():
+    """The one read: a row only if the login session is open, seen after ``:seen_after`` and started after
+    ``:started_after``, its account holds no role, and ``:ref`` is that account's submitted application."""
     from portal.accounts.models import Account, LoginSession, RoleAssignment
     from portal.applications.models import Application
     from portal.notifications.models import Notification
@@ -115,13 +119,42 @@ def _statement():
     has_roles = (select(RoleAssignment.id)
                  .where(RoleAssignment.idnp == Account.idnp, RoleAssignment.revoked_at.is_(None))
                  .exists())
-    return (select(LoginSession.ended_at, LoginSession.last_seen_at, LoginSession.created_at, Account.id,
-                   Account.first_name, Account.last_name, Account.language, Account.timezone, has_roles,
-                   Application.id, Application.version, Application.status, unread)
+    return (select(Account.id, Account.first_name, Account.last_name, Account.language, Account.timezone,
+                   Application.id, Application.version, unread)
             .select_from(LoginSession)
             .join(Account, Account.id == LoginSession.account_id)
             .join(Application, and_(Application.ref == bindparam("ref"), Application.applicant_id == Account.id))
-            .where(LoginSession.id == bindparam("sid")))
+            .where(LoginSession.id == bindparam("sid"), LoginSession.ended_at.is_(None),
+                   LoginSession.last_seen_at >= bindparam("seen_after", type_=LoginSession.last_seen_at.type),
+                   LoginSession.created_at >= bindparam("started_after", type_=LoginSession.created_at.type),
+                   Application.status != "draft", ~has_roles))
+
+
+@lru_cache(maxsize=4)
+def _compiled(engine):
+    """The statement as the driver takes it, with its constant parameters (PostgreSQL: pyformat)."""
+    compiled = _statement().compile(dialect=engine.dialect)
+    return str(compiled), compiled.construct_params({"ref": None, "sid": None, "seen_after": None,
+                                                     "started_after": None})
+
+
+def _read(engine, params: dict):
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            return conn.execute(_statement(), params).first()
+    # The driver's cursor directly: a prepared statement, one round trip, nothing to convert in the row.
+    sql, constants = _compiled(engine)
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql, {**constants, **params})
+        row = cursor.fetchone()
+        cursor.close()
+    except Exception:
+        conn.invalidate()
+        raise
+    conn.close()
+    return row
 
 
 class FastPage:
@@ -132,6 +165,7 @@ class FastPage:
         self.wsgi_app = wsgi_app
 
     _engines: tuple = (None, None)
+    _failed = False
     _lock = threading.Lock()
 
     def engine(self, main):
@@ -157,7 +191,10 @@ class FastPage:
                 started = time.perf_counter()
                 try:
                     answer = self.answer(environ, match.group(1))
-                except Exception:  # anything unexpected: the ordinary way answers (and logs) it
+                except Exception:  # anything unexpected: the ordinary way answers it
+                    if not self._failed:  # said once per process: a failing read would say it on every page
+                        self._failed = True
+                        log.exception("the application page's fast path failed; the view answers instead")
                     answer = None
                 if answer is not None:
                     return self.send(environ, start_response, started, *answer)
@@ -185,18 +222,16 @@ class FastPage:
         from portal.core import clock
         from portal.core.db import db
 
-        with self.engine(db.engine).connect() as conn:
-            row = conn.execute(_statement(), {"sid": sid, "ref": ref}).first()
-        if row is None:
-            return None
-        (ended_at, last_seen_at, created_at, account_id, first_name, last_name, language, timezone, has_roles,
-         application_id, version, status, unread) = row
         settings = app.config["ESOCIAL"]
         now = clock.now()
-        if (ended_at is not None or has_roles or status == "draft"
-                or now - last_seen_at > min(_TOUCH_EVERY, dt.timedelta(minutes=settings.session_idle_minutes))
-                or now - created_at > dt.timedelta(hours=settings.session_absolute_hours)):
+        row = _read(self.engine(db.engine), {
+            "sid": sid, "ref": ref,
+            # Seen within the minute (so the idle limit cannot have passed, and no "last seen" is due).
+            "seen_after": now - min(_TOUCH_EVERY, dt.timedelta(minutes=settings.session_idle_minutes)),
+            "started_after": now - dt.timedelta(hours=settings.session_absolute_hours)})
+        if row is None:
             return None
+        account_id, first_name, last_name, language, timezone, application_id, version, unread = row
 
         from portal.core import i18n
         from portal.preferences import web as display
