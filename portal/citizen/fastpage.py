@@ -211,16 +211,10 @@ class FastPage:
             data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
         except BadSignature:
             return None
-        from portal.representation.context import SESSION_KEY as ACTING
-
         sid = data.get("_user_id")
         csrf_secret = data.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         if not isinstance(sid, str) or not csrf_secret or data.get("_flashes") or data.get(ACTING):
             return None
-
-        from portal.accounts.sessions import _TOUCH_EVERY
-        from portal.core import clock
-        from portal.core.db import db
 
         settings = app.config["ESOCIAL"]
         now = clock.now()
@@ -233,21 +227,16 @@ class FastPage:
             return None
         account_id, first_name, last_name, language, timezone, application_id, version, unread = row
 
-        from portal.core import i18n
-        from portal.preferences import web as display
-
-        with app.app_context():
-            accept = environ.get("HTTP_ACCEPT_LANGUAGE")
-            locale = i18n.choose_locale(data.get(i18n.SESSION_KEY), language,
-                                        parse_accept_header(accept, LanguageAccept) if accept else None)
-            zone = i18n.choose_timezone(timezone)
-            etag = validator(application_id=application_id, version=version or 0, account_id=account_id,
-                             name=f"{first_name} {last_name}".strip(), authority=("self", account_id, None),
-                             roles=(), unread=unread or 0, locale=locale, timezone=zone, today=clock.today(),
-                             csrf=csrf_digest(csrf_secret),
-                             simple=cookies.get(display.DISPLAY_COOKIE) == display.SIMPLE,
-                             full_path=environ["PATH_INFO"] + "?", idle_minutes=settings.session_idle_minutes,
-                             reference=reference_digest())
+        accept = environ.get("HTTP_ACCEPT_LANGUAGE")
+        locale = i18n.choose_locale(data.get(i18n.SESSION_KEY), language,
+                                    parse_accept_header(accept, LanguageAccept) if accept else None, settings)
+        etag = validator(application_id=application_id, version=version or 0, account_id=account_id,
+                         name=f"{first_name} {last_name}".strip(), authority=("self", account_id, None),
+                         roles=(), unread=unread or 0, locale=locale, timezone=i18n.choose_timezone(timezone, settings),
+                         today=clock.today(), csrf=csrf_digest(csrf_secret),
+                         simple=cookies.get(display.DISPLAY_COOKIE) == display.SIMPLE,
+                         full_path=environ["PATH_INFO"] + "?", idle_minutes=settings.session_idle_minutes,
+                         reference=reference_digest())
         if etag in _if_none_match(environ.get("HTTP_IF_NONE_MATCH")):
             return 304, etag, b""
         body = pages.get(etag)
@@ -256,10 +245,6 @@ class FastPage:
         return None
 
     def send(self, environ, start_response, started: float, status: int, etag: str, body: bytes):
-        from portal.core import correlation
-        from portal.core.web import security_headers
-        from portal.ops import metrics
-
         headers = [("ETag", f'"{etag}"'), ("Cache-Control", "private, no-cache"),
                    ("Vary", "Cookie, Accept-Language"),
                    (correlation.HEADER, correlation.from_header(environ.get("HTTP_X_REQUEST_ID")))]
@@ -280,4 +265,14 @@ def _if_none_match(value: str | None) -> set[str]:
 
 
 def install(app) -> None:
+    global ACTING, _TOUCH_EVERY, clock, correlation, db, display, i18n, metrics, security_headers
+    # Imported here, once: these modules import the app's parts, which import this one.
+    from portal.accounts.sessions import _TOUCH_EVERY
+    from portal.core import clock, correlation, i18n
+    from portal.core.db import db
+    from portal.core.web import security_headers
+    from portal.ops import metrics
+    from portal.preferences import web as display
+    from portal.representation.context import SESSION_KEY as ACTING
+
     app.wsgi_app = FastPage(app, app.wsgi_app)
