@@ -138,22 +138,29 @@ def _compiled(engine):
                                                      "started_after": None})
 
 
+_held = threading.local()
+
+
 def _read(engine, params: dict):
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
             return conn.execute(_statement(), params).first()
-    # The driver's cursor directly: a prepared statement, one round trip, nothing to convert in the row.
+    # The driver's cursor directly, on a connection each thread keeps (autocommit: no transaction is left
+    # open between requests): a prepared statement, one round trip, nothing to convert in the row.
     sql, constants = _compiled(engine)
-    conn = engine.raw_connection()
+    conn = getattr(_held, "conn", None)
+    if conn is None or getattr(_held, "engine", None) is not engine:
+        conn, _held.engine = engine.raw_connection(), engine
+        _held.conn = conn
     try:
         cursor = conn.cursor()
         cursor.execute(sql, {**constants, **params})
         row = cursor.fetchone()
         cursor.close()
     except Exception:
-        conn.invalidate()
+        _held.conn = None
+        conn.invalidate()  # a connection that failed is not used again
         raise
-    conn.close()
     return row
 
 
@@ -183,6 +190,16 @@ class FastPage:
                     self._engines = (main, engine)
         return engine
 
+    _serializer: tuple = (None, None)
+
+    def serializer(self):
+        """Flask's own session serializer (the same signature and age check), made once per secret key."""
+        key, serializer = self._serializer
+        if key != self.app.secret_key or serializer is None:
+            serializer = self.app.session_interface.get_signing_serializer(self.app)
+            self._serializer = (self.app.secret_key, serializer)
+        return serializer
+
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING") \
                 and not environ.get("SCRIPT_NAME"):
@@ -206,7 +223,7 @@ class FastPage:
         raw = cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not raw:
             return None
-        serializer = app.session_interface.get_signing_serializer(app)
+        serializer = self.serializer()
         try:
             data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
         except BadSignature:
