@@ -394,7 +394,7 @@ def wrk(url: str, cookie: str, seconds: int, connections: int, headers: tuple[st
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
     errors = re.search(r"Socket errors: (.*)", out.stdout)
-    p50 = re.search(r"50%\s+(\S+)", out.stdout).group(1)
+    p50 = re.search(r"\n\s+50%\s+(\S+)", out.stdout).group(1)
     print(f"  {url.split('/', 3)[-1]:<40} {rps:>9,.0f} requests/s, p50 {p50}"
           f"{', non-2xx ' + non2xx.group(1) if non2xx else ''}{', ' + errors.group(1) if errors else ''}")
     return rps

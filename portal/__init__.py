@@ -84,4 +84,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.core import web
 
     web.init_app(app)
+
+    from portal.citizen import fastpage
+
+    fastpage.install(app)  # the application page answered before Flask when one statement shows it may be
     return app

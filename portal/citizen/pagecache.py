@@ -99,14 +99,27 @@ def etag_for(key: tuple, *layout) -> str:
     return digest
 
 
-def layout_inputs() -> tuple:
-    """What base.html shows besides the page's own content (besides flashed messages: no ETag then)."""
+def page_etag(application) -> str:
+    """The whole page's validator: the application part's inputs and what the layout shows (navigation by
+    roles, name, badge, language switch, display, idle warning), computed by the function the fast path
+    before Flask uses (:func:`portal.citizen.fastpage.validator`), so both give the same value for the same
+    page.  Not for a page with flashed messages (those are never kept or answered with 304)."""
+    from portal.citizen import fastpage
+    from portal.core import i18n
     from portal.notifications.views import unread_count
     from portal.preferences import web
 
-    roles = sorted((r.role, r.agency_code or "") for r in current_user.roles)
-    return (request.full_path, current_user.full_name, tuple(roles), unread_count(),
-            request.cookies.get(web.DISPLAY_COOKIE) == web.SIMPLE, current_app.config["ESOCIAL"].session_idle_minutes)
+    settings = current_app.config["ESOCIAL"]
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    _csrf_secret()  # made first when the session has none yet
+    return fastpage.validator(
+        application_id=application.id, version=application.version or 0, account_id=current_user.id,
+        name=current_user.full_name, authority=_authority(),
+        roles=tuple(sorted((r.role, r.agency_code or "") for r in current_user.roles)), unread=unread_count(),
+        locale=i18n.select_locale(), timezone=i18n.select_timezone(), today=clock.today(),
+        csrf=fastpage.csrf_digest(session.get(field)), simple=request.cookies.get(web.DISPLAY_COOKIE) == web.SIMPLE,
+        full_path=request.full_path, idle_minutes=settings.session_idle_minutes,
+        reference=fastpage.reference_digest())
 
 
 def has_flashes() -> bool:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from portal.applications import prefill, queries, services
 from portal.applications import steps as steps_mod
-from portal.citizen import forms, pagecache, viewmodels
+from portal.citizen import fastpage, forms, pagecache, viewmodels
 from portal.core import clock, vault
 from portal.core.db import db
 from portal.core.errors import DomainError
@@ -215,12 +215,16 @@ def application(ref: str):
     if pagecache.has_flashes():  # shown once: never kept, never answered with 304
         return render_template("citizen/application.html", number=application.number,
                                content=_kept(key, "citizen/_application.html", application, lang))
-    etag = pagecache.etag_for(key, pagecache.layout_inputs())
+    etag = pagecache.page_etag(application)
     if etag in request.if_none_match and _revalidated():
         return _not_modified(etag)
     page = render_template("citizen/application.html", number=application.number,
                            content=_kept(key, "citizen/_application.html", application, lang))
-    return _conditional(current_app.make_response(page), etag)
+    response = _conditional(current_app.make_response(page), etag)
+    if _revalidated() and not pagecache.has_flashes():
+        # The whole page, for the same validator answered before Flask (portal.citizen.fastpage).
+        fastpage.pages.put(etag, response.get_data())
+    return response
 
 
 @bp.get("/applications/<ref>/status")

@@ -23,20 +23,33 @@ def supported() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
-    languages = supported()
-    chosen = session.get(SESSION_KEY)
+    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    return choose_locale(session.get(SESSION_KEY), user.language if user is not None else None,
+                         request.accept_languages if request else None)
+
+
+def choose_locale(chosen: str | None, account_language: str | None, accept_languages, settings=None) -> str:
+    """The language, from what the browser session chose, the account's saved language and the browser's
+    ``Accept-Language`` (a werkzeug ``LanguageAccept``), in that order; the application page's validator is
+    computed with the same function before the request reaches Flask (``portal.citizen.fastpage``), which
+    passes the ``settings``."""
+    settings = settings or current_app.config["ESOCIAL"]
+    languages = settings.languages
     if chosen in languages:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.language in languages:
-        return current_user.language
-    best = request.accept_languages.best_match(languages) if request else None
-    return best or current_app.config["ESOCIAL"].default_language
+    if account_language in languages:
+        return account_language
+    best = accept_languages.best_match(languages) if accept_languages is not None else None
+    return best or settings.default_language
 
 
 def select_timezone() -> str:
-    if getattr(current_user, "is_authenticated", False) and getattr(current_user, "timezone", None):
-        return current_user.timezone
-    return current_app.config["ESOCIAL"].default_timezone
+    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    return choose_timezone(getattr(user, "timezone", None) if user is not None else None)
+
+
+def choose_timezone(account_timezone: str | None, settings=None) -> str:
+    return account_timezone or (settings or current_app.config["ESOCIAL"]).default_timezone
 
 
 def localized(mapping: dict[str, str] | None, language: str, fallback: str = "ro") -> str:

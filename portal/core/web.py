@@ -48,28 +48,29 @@ def _commit(response):
 def _security_headers(response):
     from flask import current_app
 
-    settings = current_app.config["ESOCIAL"]
-    if settings.base_url.startswith("https://") and settings.hsts_seconds:
-        response.headers.setdefault("Strict-Transport-Security",
-                                    f"max-age={settings.hsts_seconds}; includeSubDomains")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self' " + _form_targets() + "; frame-ancestors 'none'; base-uri 'self'",
-    )
+    for name, value in security_headers(current_app):
+        response.headers.setdefault(name, value)
     return response
 
 
-def _form_targets() -> str:
-    """Our forms post to ourselves and to the IdP (SAML HTTP-POST binding)."""
-    from flask import current_app
-
-    return current_app.config.get("ESOCIAL_IDP_ORIGIN", "")
+def security_headers(app) -> list[tuple[str, str]]:
+    """The headers every answer carries (also those answered before Flask: ``portal.citizen.fastpage``)."""
+    settings = app.config["ESOCIAL"]
+    headers = []
+    if settings.base_url.startswith("https://") and settings.hsts_seconds:
+        headers.append(("Strict-Transport-Security", f"max-age={settings.hsts_seconds}; includeSubDomains"))
+    headers += [
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         "form-action 'self' " + app.config.get("ESOCIAL_IDP_ORIGIN", "") + "; frame-ancestors 'none'; "
+         "base-uri 'self'"),
+    ]
+    return headers
 
 
 def init_app(app: Flask) -> None:

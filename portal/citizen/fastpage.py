@@ -1,0 +1,295 @@
+"""The application page answered before Flask, when one SQL statement shows that the browser's session may
+read it and what it would get.
+
+A browser reloading the status page (or the live-status script fetching it) asks for the same bytes again and
+again.  Every request for ``GET /applications/<ref>`` first comes here, and is answered here only when all of
+this holds — otherwise it goes on to Flask unchanged, which answers it the ordinary way (and redirects to the
+login, ends an expired session, answers 404, touches "last seen", renders):
+
+* the session cookie's signature is valid (the same serializer and age limit Flask uses), it names a login
+  session, carries its CSRF secret, holds no flashed message and no representation ("acting for");
+* one statement reads the login session, its account, the application ``ref`` *of that account*, the
+  account's unread notifications and whether it holds any role: the login session is not ended, was seen
+  less than :data:`portal.accounts.sessions._TOUCH_EVERY` ago (so the idle timeout cannot have passed and no
+  "last seen" is due: the first request after that goes to Flask and writes it), is younger than the
+  absolute limit; the application is submitted (not a draft); the account holds no role (staff pages, CUPS
+  visits and their own rules go through Flask);
+* the validator computed from those values (:func:`validator`, the same function the view uses) is the one
+  the browser sent (``If-None-Match``: 304), or the one under which this process kept the whole page it last
+  rendered for it (200 with those bytes).
+
+Nothing is written and the cookie is not re-sent; the answer carries the same headers as the view's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from functools import lru_cache
+
+from itsdangerous import BadSignature
+from sqlalchemy import and_, bindparam, create_engine, func, select
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
+
+log = logging.getLogger(__name__)
+PATH = re.compile(r"/applications/([A-Za-z0-9_-]{1,32})")
+MAX_PAGES = 2000
+
+
+class PageStore:
+    """Whole pages by validator, kept per process (a small thread-safe LRU)."""
+
+    def __init__(self, max_entries: int = MAX_PAGES):
+        self.max_entries = max_entries
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(etag)
+            if body is not None:
+                self._items.move_to_end(etag)
+            return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        with self._lock:
+            self._items[etag] = body
+            self._items.move_to_end(etag)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+pages = PageStore()
+
+
+def validator(*, application_id: int, version: int, account_id: int, name: str, authority: tuple, roles: tuple,
+              unread: int, locale: str, timezone: str, today: dt.date, csrf: str, simple: bool, full_path: str,
+              idle_minutes: int, reference: str) -> str:
+    """The application page's ``ETag``: everything the whole page (its part and the layout) is made from."""
+    raw = repr((application_id, version, account_id, name, authority, roles, unread, locale, timezone,
+                today.isoformat(), csrf, simple, full_path, idle_minutes, reference))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def csrf_digest(secret: str | None) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16] if secret else ""
+
+
+@lru_cache(maxsize=8)
+def _reference_digest(_catalogue_id: int, _territory_id: int) -> str:
+    from portal.config import ROOT
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "config").glob("catalogue.toml")) + sorted((ROOT / "config" / "reference").glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def reference_digest() -> str:
+    """The reference data the page is explained with (catalogue, territory): the same in every process."""
+    from portal.applications.services import catalogue
+    from portal.routing.reference import territory
+
+    return _reference_digest(id(catalogue()), id(territory()))
+
+
+@lru_cache(maxsize=1)
+def _statement():
+    """The one read: a row only if the login session is open, seen after ``:seen_after`` and started after
+    ``:started_after``, its account holds no role, and ``:ref`` is that account's submitted application."""
+    from portal.accounts.models import Account, LoginSession, RoleAssignment
+    from portal.applications.models import Application
+    from portal.notifications.models import Notification
+    from portal.notifications.queries import PORTAL
+
+    unread = (select(func.count(Notification.id))
+              .where(Notification.account_id == Account.id, Notification.channel == PORTAL,
+                     Notification.read_at.is_(None))
+              .scalar_subquery())
+    has_roles = (select(RoleAssignment.id)
+                 .where(RoleAssignment.idnp == Account.idnp, RoleAssignment.revoked_at.is_(None))
+                 .exists())
+    return (select(Account.id, Account.first_name, Account.last_name, Account.language, Account.timezone,
+                   Application.id, Application.version, unread)
+            .select_from(LoginSession)
+            .join(Account, Account.id == LoginSession.account_id)
+            .join(Application, and_(Application.ref == bindparam("ref"), Application.applicant_id == Account.id))
+            .where(LoginSession.id == bindparam("sid"), LoginSession.ended_at.is_(None),
+                   LoginSession.last_seen_at >= bindparam("seen_after", type_=LoginSession.last_seen_at.type),
+                   LoginSession.created_at >= bindparam("started_after", type_=LoginSession.created_at.type),
+                   Application.status != "draft", ~has_roles))
+
+
+@lru_cache(maxsize=4)
+def _compiled(engine):
+    """The statement as the driver takes it, with its constant parameters (PostgreSQL: pyformat)."""
+    compiled = _statement().compile(dialect=engine.dialect)
+    return str(compiled), compiled.construct_params({"ref": None, "sid": None, "seen_after": None,
+                                                     "started_after": None})
+
+
+_held = threading.local()
+
+
+def _read(engine, params: dict):
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            return conn.execute(_statement(), params).first()
+    # The driver's cursor directly, on a connection each thread keeps (autocommit: no transaction is left
+    # open between requests): a prepared statement, one round trip, nothing to convert in the row.
+    sql, constants = _compiled(engine)
+    conn = getattr(_held, "conn", None)
+    if conn is None or getattr(_held, "engine", None) is not engine:
+        conn, _held.engine = engine.raw_connection(), engine
+        _held.conn = conn
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql, {**constants, **params})
+        row = cursor.fetchone()
+        cursor.close()
+    except Exception:
+        _held.conn = None
+        conn.invalidate()  # a connection that failed is not used again
+        raise
+    return row
+
+
+class FastPage:
+    """WSGI middleware in front of the portal's Flask app (installed by :func:`install`)."""
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    _engines: tuple = (None, None)
+    _failed = False
+    _lock = threading.Lock()
+
+    def engine(self, main):
+        """An engine of its own for the one read: autocommit (no BEGIN and no ROLLBACK around it) and no
+        ping before each use — one round trip.  A connection that has gone fails the read, which sends the
+        request on to Flask (whose engine pings), and is replaced."""
+        if main.url.get_backend_name() == "sqlite":
+            return main
+        engine_of, engine = self._engines
+        if engine_of is not main:
+            with self._lock:
+                engine_of, engine = self._engines
+                if engine_of is not main:
+                    engine = create_engine(main.url, pool_size=10, max_overflow=20, isolation_level="AUTOCOMMIT")
+                    self._engines = (main, engine)
+        return engine
+
+    _serializer: tuple = (None, None)
+
+    def serializer(self):
+        """Flask's own session serializer (the same signature and age check), made once per secret key."""
+        key, serializer = self._serializer
+        if key != self.app.secret_key or serializer is None:
+            serializer = self.app.session_interface.get_signing_serializer(self.app)
+            self._serializer = (self.app.secret_key, serializer)
+        return serializer
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING") \
+                and not environ.get("SCRIPT_NAME"):
+            match = PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match is not None:
+                started = time.perf_counter()
+                try:
+                    answer = self.answer(environ, match.group(1))
+                except Exception:  # anything unexpected: the ordinary way answers it
+                    if not self._failed:  # said once per process: a failing read would say it on every page
+                        self._failed = True
+                        log.exception("the application page's fast path failed; the view answers instead")
+                    answer = None
+                if answer is not None:
+                    return self.send(environ, start_response, started, *answer)
+        return self.wsgi_app(environ, start_response)
+
+    def answer(self, environ, ref: str) -> tuple[int, str, bytes] | None:
+        app = self.app
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        raw = cookies.get(app.config["SESSION_COOKIE_NAME"])
+        if not raw:
+            return None
+        serializer = self.serializer()
+        try:
+            data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
+        except BadSignature:
+            return None
+        sid = data.get("_user_id")
+        csrf_secret = data.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        if not isinstance(sid, str) or not csrf_secret or data.get("_flashes") or data.get(ACTING):
+            return None
+
+        settings = app.config["ESOCIAL"]
+        now = clock.now()
+        row = _read(self.engine(db.engine), {
+            "sid": sid, "ref": ref,
+            # Seen within the minute (so the idle limit cannot have passed, and no "last seen" is due).
+            "seen_after": now - min(_TOUCH_EVERY, dt.timedelta(minutes=settings.session_idle_minutes)),
+            "started_after": now - dt.timedelta(hours=settings.session_absolute_hours)})
+        if row is None:
+            return None
+        account_id, first_name, last_name, language, timezone, application_id, version, unread = row
+
+        accept = environ.get("HTTP_ACCEPT_LANGUAGE")
+        locale = i18n.choose_locale(data.get(i18n.SESSION_KEY), language,
+                                    parse_accept_header(accept, LanguageAccept) if accept else None, settings)
+        etag = validator(application_id=application_id, version=version or 0, account_id=account_id,
+                         name=f"{first_name} {last_name}".strip(), authority=("self", account_id, None),
+                         roles=(), unread=unread or 0, locale=locale, timezone=i18n.choose_timezone(timezone, settings),
+                         today=clock.today(), csrf=csrf_digest(csrf_secret),
+                         simple=cookies.get(display.DISPLAY_COOKIE) == display.SIMPLE,
+                         full_path=environ["PATH_INFO"] + "?", idle_minutes=settings.session_idle_minutes,
+                         reference=reference_digest())
+        if etag in _if_none_match(environ.get("HTTP_IF_NONE_MATCH")):
+            return 304, etag, b""
+        body = pages.get(etag)
+        if body is not None:
+            return 200, etag, body
+        return None
+
+    def send(self, environ, start_response, started: float, status: int, etag: str, body: bytes):
+        headers = [("ETag", f'"{etag}"'), ("Cache-Control", "private, no-cache"),
+                   ("Vary", "Cookie, Accept-Language"),
+                   (correlation.HEADER, correlation.from_header(environ.get("HTTP_X_REQUEST_ID")))]
+        if status == 200:
+            headers += [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+        headers += security_headers(self.app)
+        start_response("200 OK" if status == 200 else "304 NOT MODIFIED", headers)
+        metrics.HTTP_REQUESTS.labels("citizen.application", "GET", str(status)).inc()
+        metrics.HTTP_LATENCY.labels("citizen.application").observe(time.perf_counter() - started)
+        return [body]
+
+
+def _if_none_match(value: str | None) -> set[str]:
+    if not value:
+        return set()
+    # Strong validators only, as the view compares them (``*`` goes to the view).
+    return {tag.strip().strip('"') for tag in value.split(",") if not tag.strip().startswith("W/")}
+
+
+def install(app) -> None:
+    global ACTING, _TOUCH_EVERY, clock, correlation, db, display, i18n, metrics, security_headers
+    # Imported here, once: these modules import the app's parts, which import this one.
+    from portal.accounts.sessions import _TOUCH_EVERY
+    from portal.core import clock, correlation, i18n
+    from portal.core.db import db
+    from portal.core.web import security_headers
+    from portal.ops import metrics
+    from portal.preferences import web as display
+    from portal.representation.context import SESSION_KEY as ACTING
+
+    app.wsgi_app = FastPage(app, app.wsgi_app)
