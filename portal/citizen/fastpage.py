@@ -28,7 +28,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from functools import lru_cache
 
 from itsdangerous import BadSignature
@@ -36,39 +35,15 @@ from sqlalchemy import and_, bindparam, create_engine, func, select
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
+from portal.citizen.pagecache import RenderCache
+
 log = logging.getLogger(__name__)
 PATH = re.compile(r"/applications/([A-Za-z0-9_-]{1,32})")
 MAX_PAGES = 2000
 
 
-class PageStore:
-    """Whole pages by validator, kept per process (a small thread-safe LRU)."""
-
-    def __init__(self, max_entries: int = MAX_PAGES):
-        self.max_entries = max_entries
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, etag: str) -> bytes | None:
-        with self._lock:
-            body = self._items.get(etag)
-            if body is not None:
-                self._items.move_to_end(etag)
-            return body
-
-    def put(self, etag: str, body: bytes) -> None:
-        with self._lock:
-            self._items[etag] = body
-            self._items.move_to_end(etag)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-pages = PageStore()
+# Whole pages by validator, kept per process.
+pages = RenderCache(MAX_PAGES)
 
 
 def validator(*, application_id: int, version: int, account_id: int, name: str, authority: tuple, roles: tuple,

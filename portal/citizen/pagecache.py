@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 
 from flask import current_app, request, session
 from flask_babel import get_locale, get_timezone
@@ -33,21 +34,22 @@ MAX_ENTRIES = 2000
 
 
 class RenderCache:
-    """A small thread-safe LRU of rendered HTML by key."""
+    """A small thread-safe LRU of renderings by key (the application part by its key here; whole pages by
+    their validator in :mod:`portal.citizen.fastpage`)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
         self.max_entries = max_entries
-        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._items: OrderedDict[Hashable, str | bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> str | None:
+    def get(self, key: Hashable) -> str | bytes | None:
         with self._lock:
             html = self._items.get(key)
             if html is not None:
                 self._items.move_to_end(key)
             return html
 
-    def put(self, key: tuple, html: str) -> None:
+    def put(self, key: Hashable, html: str | bytes) -> None:
         with self._lock:
             self._items[key] = html
             self._items.move_to_end(key)
