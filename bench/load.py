@@ -400,6 +400,24 @@ def wrk(url: str, cookie: str, seconds: int, connections: int, headers: tuple[st
     return rps
 
 
+def instance(database_url: str, prefix: str, **extra_env: str):
+    """A throw-away instance folder, the development settings on ``database_url`` with a fresh secret key, and
+    the environment that gives gunicorn's processes the same: ``(work, settings, env)``."""
+    from portal.config import load_settings
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    secret = secrets.token_hex(32)
+    settings = load_settings("development", overrides={
+        "database_url": database_url, "secret_key": secret, "instance_path": str(work),
+        "upload_dir": str(work / "uploads")})
+    (work / "metrics").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ESOCIAL_", "GUNICORN_"))}
+    env.update(ESOCIAL_ENV="development", ESOCIAL_DATABASE_URL=database_url, ESOCIAL_SECRET_KEY=secret,
+               ESOCIAL_INSTANCE_PATH=str(work), ESOCIAL_UPLOAD_DIR=str(work / "uploads"),
+               PROMETHEUS_MULTIPROC_DIR=str(work / "metrics"), ESOCIAL_LOG_LEVEL="warning", **extra_env)
+    return work, settings, env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("ESOCIAL_LOAD_DATABASE_URL", DEFAULT_LOAD_URL))
@@ -421,7 +439,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.generate import Plan, generate, recreate_database
     from portal import create_app
-    from portal.config import load_settings
     from portal.core.migrate import upgrade
 
     rng = random.Random(args.seed)
@@ -432,24 +449,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             recreate_database(args.database_url)
             upgrade(args.database_url)
-    work = Path(tempfile.mkdtemp(prefix="esocial-load-"))
-    secret = secrets.token_hex(32)
-    settings = load_settings("development", overrides={
-        "database_url": args.database_url, "secret_key": secret, "instance_path": str(work),
-        "upload_dir": str(work / "uploads")})
+    registry_port, portal_port, hello_port = free_port(), free_port(), free_port()
+    work, settings, env = instance(args.database_url, "esocial-load-",
+                                   ESOCIAL_REGISTRY_BASE_URL=f"http://127.0.0.1:{registry_port}")
     app = create_app(settings)
     n_citizens = round(args.users * args.citizens)
     citizens_p, _ = choose_people(n_citizens, rng)
     citizens, workers = seed_people(app, citizens_p, args.users - n_citizens, rng)
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ESOCIAL_", "GUNICORN_"))}
-    metrics_dir = work / "metrics"
-    metrics_dir.mkdir()
-    registry_port, portal_port, hello_port = free_port(), free_port(), free_port()
-    env.update(ESOCIAL_ENV="development", ESOCIAL_DATABASE_URL=args.database_url, ESOCIAL_SECRET_KEY=secret,
-               ESOCIAL_INSTANCE_PATH=str(work), ESOCIAL_UPLOAD_DIR=str(work / "uploads"),
-               ESOCIAL_REGISTRY_BASE_URL=f"http://127.0.0.1:{registry_port}",
-               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), ESOCIAL_LOG_LEVEL="warning")
     print(f"\nportal: gunicorn {args.workers} workers × {args.threads} threads; registry simulator: gunicorn "
           f"2 × 16; {len(citizens)} citizens and {len(workers)} case workers for {args.seconds} s", flush=True)
     registry = gunicorn("devstack.registry_sim:create_app()", registry_port, env, 2, 16, work / "registry.log")

@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import tempfile
-from pathlib import Path
 
 import requests
 
-from bench.load import free_port, gunicorn, stop, wait_ready, wrk
+from bench.load import free_port, gunicorn, instance, stop, wait_ready, wrk
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/esocial_ratio"
 
@@ -76,23 +74,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.generate import recreate_database
     from portal import create_app
-    from portal.config import load_settings
     from portal.core.migrate import upgrade
 
     recreate_database(args.database_url)
     upgrade(args.database_url)
-    work = Path(tempfile.mkdtemp(prefix="esocial-ratio-"))
-    secret = secrets.token_hex(32)
-    settings = load_settings("development", overrides={
-        "database_url": args.database_url, "secret_key": secret, "instance_path": str(work),
-        "upload_dir": str(work / "uploads")})
+    work, settings, env = instance(args.database_url, "esocial-ratio-")
     cookie, ref = seed(create_app(settings))
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ESOCIAL_", "GUNICORN_"))}
-    (work / "metrics").mkdir()
-    env.update(ESOCIAL_ENV="development", ESOCIAL_DATABASE_URL=args.database_url, ESOCIAL_SECRET_KEY=secret,
-               ESOCIAL_INSTANCE_PATH=str(work), ESOCIAL_UPLOAD_DIR=str(work / "uploads"),
-               PROMETHEUS_MULTIPROC_DIR=str(work / "metrics"), ESOCIAL_LOG_LEVEL="warning")
     print(f"gunicorn {args.workers} workers × {args.threads} threads, wrk 2 threads × {args.connections} "
           f"connections, {args.seconds} s each; load average {os.getloadavg()[0]:.1f}", flush=True)
     port, hello_port = free_port(), free_port()
