@@ -1,7 +1,10 @@
 """Helpers for the back office tests: submitted applications without the form, staff with roles."""
 from __future__ import annotations
 
+import datetime as dt
 import re
+
+import pytest
 
 from portal.accounts.models import Account, RoleAssignment
 from portal.applications.models import Application, Claim, Evidence
@@ -11,6 +14,21 @@ from portal.core.idnp import make_idnp
 from portal.routing.rules import route
 
 _counter = iter(range(1, 10**6))
+
+
+@pytest.fixture
+def in_request(app):
+    """Messages of refused actions are translated: they need a request's language."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def today():
+    """A fixed Tuesday, 3 March 2026, at noon in UTC."""
+    clock.set_clock(lambda: dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.timezone.utc))
+    yield dt.date(2026, 3, 3)
+    clock.set_clock(None)
 
 
 def csrf(html: str) -> str:

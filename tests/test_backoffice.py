@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from backoffice_helpers import person, staff, submitted
+from backoffice_helpers import in_request, person, staff, submitted, today  # noqa: F401 (fixtures)
 from portal.applications import services as app_services
 from portal.applications import status as st
 from portal.audit.models import AuditEvent
@@ -33,18 +33,8 @@ from portal.routing.reference import load_territory
 
 
 @pytest.fixture(autouse=True)
-def _request(app):
-    """Messages of refused actions are translated: they need a request's language."""
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def today():
-    """A fixed Tuesday, 3 March 2026, at noon in UTC."""
-    clock.set_clock(lambda: dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.timezone.utc))
-    yield dt.date(2026, 3, 3)
-    clock.set_clock(None)
+def _request(in_request):
+    yield
 
 
 # --- working days ------------------------------------------------------------------------------------------------

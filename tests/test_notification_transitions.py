@@ -3,12 +3,11 @@ made through the service that makes it in the portal, leaves a new notice for th
 (still uncommitted) transaction.  A transition added to the table without a way here fails the suite."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from sqlalchemy import select
 
-from backoffice_helpers import person, staff, submitted
+from backoffice_helpers import in_request, person, staff, submitted, today  # noqa: F401 (fixtures)
 from portal.applications import services as app_services
 from portal.applications import status as st
 from portal.backoffice import calendar
@@ -21,16 +20,8 @@ from portal.registries import pending
 
 
 @pytest.fixture(autouse=True)
-def _request(app):
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def today():
-    clock.set_clock(lambda: dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.timezone.utc))
-    yield dt.date(2026, 3, 3)
-    clock.set_clock(None)
+def _request(in_request):
+    yield
 
 
 @pytest.fixture
