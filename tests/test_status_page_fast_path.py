@@ -5,6 +5,8 @@ application, a change, a tampered cookie never get the kept page or a 304."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 
 import pytest
 from flask import request_started
@@ -217,3 +219,57 @@ def test_staff_and_sessions_acting_for_someone_go_through_the_view(world):
     with FlaskRequests(app) as flask:
         assert elena.get(f"/applications/{refs['ion']}").status_code == 404
     assert flask.count == 1
+
+
+def test_a_cookie_whose_signature_was_checked_once_still_ages_out(world, monkeypatch):
+    """The signature of a cookie is checked once per process; its age, on every request."""
+    app, refs, ids, browser, people = world
+    ion = browser(people["ion"])
+    etag, _ = _held(ion, refs["ion"])
+    with FlaskRequests(app) as flask:
+        assert ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag}).status_code == 304
+    assert flask.count == 0
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 5
+    monkeypatch.setattr(time, "time", lambda: later)  # the cookie's signed timestamp is now too old
+    with FlaskRequests(app) as flask:
+        for headers in ({"If-None-Match": etag}, {}):
+            answer = ion.get(f"/applications/{refs['ion']}", headers=headers)
+            assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+    assert flask.count == 2  # refused before Flask, and Flask refuses the old cookie too
+
+
+def test_a_new_secret_key_forgets_the_cookies_checked_under_the_old_one(world):
+    app, refs, ids, browser, people = world
+    ion = browser(people["ion"])
+    etag, _ = _held(ion, refs["ion"])
+    old = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "another-" + old
+    try:
+        answer = ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag})
+        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+    finally:
+        app.secret_key = app.config["SECRET_KEY"] = old
+
+
+@pytest.mark.skipif(not os.environ.get("ESOCIAL_TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="the statement goes to libpq directly on PostgreSQL only")
+def test_a_connection_that_dies_sends_one_request_to_the_view_then_a_new_one_is_prepared(world):
+    from sqlalchemy import text
+
+    app, refs, ids, browser, people = world
+    ion = browser(people["ion"])
+    etag, body = _held(ion, refs["ion"])
+    with FlaskRequests(app) as flask:
+        assert ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag}).status_code == 304
+    assert flask.count == 0
+    backend = fastpage._held.pgconn.backend_pid  # the test client answers on this thread
+    with app.app_context():
+        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        db.session.commit()
+    with FlaskRequests(app) as flask:
+        answer = ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag})
+    assert flask.count == 1 and answer.status_code == 304  # the view answered, the same way
+    with FlaskRequests(app) as flask:
+        reload = ion.get(f"/applications/{refs['ion']}")
+    assert flask.count == 0 and reload.status_code == 200 and reload.get_data(as_text=True) == body
+    assert fastpage._held.pgconn.backend_pid != backend

@@ -19,6 +19,10 @@ login, ends an expired session, answers 404, touches "last seen", renders):
   rendered for it (200 with those bytes).
 
 Nothing is written and the cookie is not re-sent; the answer carries the same headers as the view's.
+
+What it costs, per answer, is kept small on purpose (README: Performance): a cookie's signature is checked
+once per process and its age on every request; on PostgreSQL the statement is prepared once per connection
+and sent through libpq directly, one round trip with nothing around it.
 """
 from __future__ import annotations
 
@@ -29,8 +33,10 @@ import re
 import threading
 import time
 from functools import lru_cache
+from types import SimpleNamespace
 
 from itsdangerous import BadSignature
+from psycopg import pq
 from sqlalchemy import and_, bindparam, create_engine, func, select
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
@@ -40,6 +46,7 @@ from portal.citizen.pagecache import RenderCache
 log = logging.getLogger(__name__)
 PATH = re.compile(r"/applications/([A-Za-z0-9_-]{1,32})")
 MAX_PAGES = 2000
+MAX_COOKIES = 10000  # verified session cookies kept per process
 
 
 # Whole pages by validator, kept per process.
@@ -105,12 +112,33 @@ def _statement():
                    Application.status != "draft", ~has_roles))
 
 
+NAME = b"esocial_fastpage"
+# A connection this process prepared it on before (a thread that ended gave its connection back to the pool).
+DUPLICATE_PREPARED_STATEMENT = b"42P05"
+_COLUMNS = (int, str, str, str, str, int, int, int)  # the row's types, read from libpq's text format
+
+
 @lru_cache(maxsize=4)
 def _compiled(engine):
-    """The statement as the driver takes it, with its constant parameters (PostgreSQL: pyformat)."""
+    """The statement as libpq takes it (``$1``, ``$2``…), the order of its parameters, and its constant ones."""
     compiled = _statement().compile(dialect=engine.dialect)
-    return str(compiled), compiled.construct_params({"ref": None, "sid": None, "seen_after": None,
-                                                     "started_after": None})
+    names: list[str] = []
+
+    def positional(match):
+        names.append(match.group(1))
+        return f"${len(names)}"
+
+    sql = re.sub(r"%\((\w+)\)s", positional, str(compiled)).replace("%%", "%")
+    constants = compiled.construct_params({"ref": None, "sid": None, "seen_after": None, "started_after": None})
+    return sql.encode(), tuple(names), {k: v for k, v in constants.items() if v is not None}
+
+
+def _text(value) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat().encode()
+    return str(value).encode()
 
 
 _held = threading.local()
@@ -120,23 +148,33 @@ def _read(engine, params: dict):
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
             return conn.execute(_statement(), params).first()
-    # The driver's cursor directly, on a connection each thread keeps (autocommit: no transaction is left
-    # open between requests): a prepared statement, one round trip, nothing to convert in the row.
-    sql, constants = _compiled(engine)
+    # libpq directly, on a connection each thread keeps: the statement prepared once per connection, then one
+    # round trip per answer with nothing between (psycopg's cursor costs more than the statement itself).
+    # Autocommit, no transaction is ever left open; libpq releases the GIL while it waits.
+    sql, names, constants = _compiled(engine)
     conn = getattr(_held, "conn", None)
     if conn is None or getattr(_held, "engine", None) is not engine:
-        conn, _held.engine = engine.raw_connection(), engine
-        _held.conn = conn
+        conn = engine.raw_connection()
+        pgconn = conn.driver_connection.pgconn
+        prepared = pgconn.prepare(NAME, sql)
+        if prepared.status != pq.ExecStatus.COMMAND_OK \
+                and prepared.error_field(pq.DiagnosticField.SQLSTATE) != DUPLICATE_PREPARED_STATEMENT:
+            conn.invalidate()
+            raise RuntimeError(f"preparing the fast path's statement failed: {prepared.error_message!r}")
+        _held.conn, _held.engine, _held.pgconn = conn, engine, pgconn
+    values = {**constants, **params}
     try:
-        cursor = conn.cursor()
-        cursor.execute(sql, {**constants, **params})
-        row = cursor.fetchone()
-        cursor.close()
+        result = _held.pgconn.exec_prepared(NAME, [_text(values[name]) for name in names])
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise RuntimeError(f"the fast path's statement failed: {result.error_message!r}")
     except Exception:
         _held.conn = None
         conn.invalidate()  # a connection that failed is not used again
         raise
-    return row
+    if result.ntuples == 0:
+        return None
+    return tuple(None if raw is None else kind(raw.decode())
+                 for kind, raw in zip(_COLUMNS, (result.get_value(0, i) for i in range(len(_COLUMNS)))))
 
 
 class FastPage:
@@ -161,19 +199,41 @@ class FastPage:
             with self._lock:
                 engine_of, engine = self._engines
                 if engine_of is not main:
-                    engine = create_engine(main.url, pool_size=10, max_overflow=20, isolation_level="AUTOCOMMIT")
+                    # A statement that hangs sends its request on to the view (which has its own limits).
+                    engine = create_engine(main.url, pool_size=10, max_overflow=20, isolation_level="AUTOCOMMIT",
+                                           connect_args={"options": "-c statement_timeout=2000"})
                     self._engines = (main, engine)
         return engine
 
-    _serializer: tuple = (None, None)
+    _signing: tuple = (None, None, None)
 
-    def serializer(self):
-        """Flask's own session serializer (the same signature and age check), made once per secret key."""
-        key, serializer = self._serializer
+    def signing(self):
+        """Flask's own session serializer (the same signature and age check) and the cookies it accepted,
+        made anew for each secret key."""
+        key, serializer, verified = self._signing
         if key != self.app.secret_key or serializer is None:
             serializer = self.app.session_interface.get_signing_serializer(self.app)
-            self._serializer = (self.app.secret_key, serializer)
-        return serializer
+            verified = RenderCache(MAX_COOKIES)
+            self._signing = (self.app.secret_key, serializer, verified)
+        return serializer, verified
+
+    def session(self, raw: str) -> dict | None:
+        """The session a cookie holds, if its signature is Flask's and it is younger than the session's age
+        limit.  A cookie's signature is checked once per process (kept by the cookie's exact text, per secret
+        key, for cookies that passed); its age is checked on every request, as itsdangerous does."""
+        serializer, verified = self.signing()
+        max_age = int(self.app.permanent_session_lifetime.total_seconds())
+        kept = verified.get(raw)
+        if kept is None:
+            try:
+                data, signed_at = serializer.loads(raw, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return None
+            kept = (data, int(signed_at.timestamp()))
+            verified.put(raw, kept)
+        data, signed_at = kept
+        age = int(time.time()) - signed_at
+        return data if 0 <= age <= max_age else None
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING") \
@@ -198,10 +258,8 @@ class FastPage:
         raw = cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not raw:
             return None
-        serializer = self.serializer()
-        try:
-            data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
-        except BadSignature:
+        data = self.session(raw)
+        if data is None:
             return None
         sid = data.get("_user_id")
         csrf_secret = data.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
@@ -219,9 +277,8 @@ class FastPage:
             return None
         account_id, first_name, last_name, language, timezone, application_id, version, unread = row
 
-        accept = environ.get("HTTP_ACCEPT_LANGUAGE")
-        locale = i18n.choose_locale(data.get(i18n.SESSION_KEY), language,
-                                    parse_accept_header(accept, LanguageAccept) if accept else None, settings)
+        locale = _locale(data.get(i18n.SESSION_KEY), language, environ.get("HTTP_ACCEPT_LANGUAGE"),
+                         settings.languages, settings.default_language)
         etag = validator(application_id=application_id, version=version or 0, account_id=account_id,
                          name=f"{first_name} {last_name}".strip(), authority=("self", account_id, None),
                          roles=(), unread=unread or 0, locale=locale, timezone=i18n.choose_timezone(timezone, settings),
@@ -247,6 +304,13 @@ class FastPage:
         metrics.HTTP_REQUESTS.labels("citizen.application", "GET", str(status)).inc()
         metrics.HTTP_LATENCY.labels("citizen.application").observe(time.perf_counter() - started)
         return [body]
+
+
+@lru_cache(maxsize=256)
+def _locale(chosen: str | None, language: str | None, accept: str | None, languages: tuple, default: str) -> str:
+    """:func:`portal.core.i18n.choose_locale` for a request's three inputs (a handful of distinct values)."""
+    return i18n.choose_locale(chosen, language, parse_accept_header(accept, LanguageAccept) if accept else None,
+                              SimpleNamespace(languages=languages, default_language=default))
 
 
 def _if_none_match(value: str | None) -> set[str]:
