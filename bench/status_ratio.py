@@ -18,7 +18,7 @@ import secrets
 
 import requests
 
-from bench.load import free_port, gunicorn, instance, stop, wait_ready, wrk
+from bench.load import free_port, gunicorn, instance, ratio_rounds, stop, wait_ready
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/esocial_ratio"
 
@@ -85,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     port, hello_port = free_port(), free_port()
     portal = gunicorn("wsgi:app", port, env, args.workers, args.threads, work / "portal.log")
     hello = gunicorn("bench.hello:app", hello_port, env, args.workers, args.threads, work / "hello.log")
-    rounds = []
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", portal)
         wait_ready(f"http://127.0.0.1:{hello_port}/hello", hello)
@@ -99,23 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         check = requests.get(url, cookies={"esocial_session": cookie},
                              headers={"Accept-Language": "en", "If-None-Match": etag}, timeout=30)
         assert check.status_code == 304, check.status_code
-        # Rounds of hello, the page, the page revalidated, one after the other: other work on the machine
-        # moves all three, so each round's ratios are taken from its own minute.
-        for n in range(args.rounds):
-            load = os.getloadavg()[0]
-            hello_rps = wrk(f"http://127.0.0.1:{hello_port}/hello", cookie, args.seconds, args.connections)
-            full = wrk(url, cookie, args.seconds, args.connections)
-            revalidated = wrk(url, cookie, args.seconds, args.connections, headers=(f"If-None-Match: {etag}",))
-            rounds.append((full / hello_rps, revalidated / hello_rps))
-            print(f"  round {n + 1}: plain reload (200) / hello = {full / hello_rps:.2f}; revalidated (304) / "
-                  f"hello = {revalidated / hello_rps:.2f} (load average {load:.1f} → {os.getloadavg()[0]:.1f})",
-                  flush=True)
+        ratio_rounds(url, f"http://127.0.0.1:{hello_port}/hello", cookie, etag, args.seconds, args.connections,
+                     args.rounds)
     finally:
         stop(portal)
         stop(hello)
-    reloads, revalidations = sorted(r[0] for r in rounds), sorted(r[1] for r in rounds)
-    print(f"median of {len(rounds)} rounds: plain reload / hello = {reloads[len(rounds) // 2]:.2f}; revalidated / "
-          f"hello = {revalidations[len(rounds) // 2]:.2f} (target ≥ 0.5)")
     return 0
 
 
