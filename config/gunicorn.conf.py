@@ -34,10 +34,11 @@ backlog = 2048
 # Recycle workers now and then (a slow leak never becomes an outage); jitter so they do not restart together.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
 max_requests_jitter = max_requests // 10
-# The app is loaded once, in the master, and each worker is a fork of it: a recycled worker starts in
-# milliseconds instead of importing the portal again (about 2 s of CPU, during which its share of the
-# requests waits), and the workers share the loaded code's memory.  New code needs a restart, not a HUP
-# (README: Production).  GUNICORN_PRELOAD=0 loads the app in each worker instead.
+# The app is loaded (and warmed, wsgi.py) once, in the master, and each worker is a fork of it: a recycled
+# worker no longer imports the portal again (about 2 s of CPU, then half a second on its first application
+# page, while its share of the requests waits), and the loaded code's memory starts shared (copy-on-write).
+# New code needs a restart, not a HUP (README: Production).  GUNICORN_PRELOAD=0 loads the app in each worker
+# instead.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 # The TLS-terminating proxy in front: trust its X-Forwarded-* headers only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
