@@ -34,24 +34,24 @@ MAX_ENTRIES = 2000
 
 
 class RenderCache:
-    """A small thread-safe LRU of renderings by key (the application part by its key here; whole pages by
-    their validator in :mod:`portal.citizen.fastpage`)."""
+    """A small thread-safe LRU by key (the application part by its key here; in :mod:`portal.citizen.fastpage`,
+    whole pages by their validator and the session cookies whose signature passed)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
         self.max_entries = max_entries
-        self._items: OrderedDict[Hashable, str | bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | bytes | None:
+    def get(self, key: Hashable):
         with self._lock:
-            html = self._items.get(key)
-            if html is not None:
+            value = self._items.get(key)
+            if value is not None:
                 self._items.move_to_end(key)
-            return html
+            return value
 
-    def put(self, key: Hashable, html: str | bytes) -> None:
+    def put(self, key: Hashable, value) -> None:
         with self._lock:
-            self._items[key] = html
+            self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
