@@ -53,6 +53,12 @@ def staff(session, first, last, *roles, idnp=None, language="en"):
     return account
 
 
+def two_citizens_and_a_case_worker(session):
+    """Ion and Ana, citizens reading English, and Elena, a case worker of ATAS-CENTRU: (ion, ana, elena)."""
+    return (person(session, "Ion", "Rusu", language="en"), person(session, "Ana", "Străin", language="en"),
+            staff(session, "Elena", "Vasilache", ("case_worker", "ATAS-CENTRU")))
+
+
 def submitted(session, applicant, benefits, raion="ialoveni", language="ro", submitted_at=None, members=None):
     """An application as ``submit`` leaves it: claims routed by the seed rules, one case per agency."""
     application = Application(applicant=applicant, created_by=applicant, benefits=list(benefits), language=language,

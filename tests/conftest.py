@@ -143,3 +143,15 @@ def login(app):
                 s["lang"] = lang
 
     return do_login
+
+
+@pytest.fixture
+def client_as(app, login):
+    """A new test client logged in as ``account`` (``lang`` as in :func:`login`): ``client_as(account)``."""
+
+    def logged_in(account, lang: str | None = "en"):
+        client = app.test_client()
+        login(client, account, lang=lang)
+        return client
+
+    return logged_in

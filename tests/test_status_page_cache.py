@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from backoffice_helpers import csrf, person, staff, submitted
+from backoffice_helpers import csrf, submitted, two_citizens_and_a_case_worker
 from portal.applications import services as app_services
 from portal.applications.models import Application
 from portal.citizen import pagecache
@@ -17,13 +17,11 @@ from portal.core.db import db
 
 
 @pytest.fixture
-def world(app, login):
+def world(app, client_as):
     pagecache.cache.clear()
     with app.app_context():
         s = db.session
-        ion = person(s, "Ion", "Rusu", language="en")
-        ana = person(s, "Ana", "Străin", language="en")
-        elena = staff(s, "Elena", "Vasilache", ("case_worker", "ATAS-CENTRU"))
+        ion, ana, elena = two_citizens_and_a_case_worker(s)
         application = submitted(s, ion, ["social_aid"])
         s.commit()
         ids = {"application": application.id, "ion": ion.id, "elena": elena.id}
@@ -31,12 +29,7 @@ def world(app, login):
         for account in (ion, ana, elena):
             s.expunge(account)
 
-    def browser(account, lang="en"):
-        client = app.test_client()
-        login(client, account, lang=lang)
-        return client
-
-    yield app, ref, ids, browser, {"ion": ion, "ana": ana}
+    yield app, ref, ids, client_as, {"ion": ion, "ana": ana}
     pagecache.cache.clear()
 
 

@@ -12,7 +12,7 @@ import pytest
 from flask import request_started
 from sqlalchemy import update
 
-from backoffice_helpers import person, staff, submitted
+from backoffice_helpers import submitted, two_citizens_and_a_case_worker
 from portal.accounts.models import LoginSession
 from portal.applications import services as app_services
 from portal.applications.models import Application
@@ -22,14 +22,12 @@ from portal.core.db import db
 
 
 @pytest.fixture
-def world(app, login):
+def world(app, client_as):
     pagecache.cache.clear()
     fastpage.pages.clear()
     with app.app_context():
         s = db.session
-        ion = person(s, "Ion", "Rusu", language="en")
-        ana = person(s, "Ana", "Străin", language="en")
-        elena = staff(s, "Elena", "Vasilache", ("case_worker", "ATAS-CENTRU"))
+        ion, ana, elena = two_citizens_and_a_case_worker(s)
         mine = submitted(s, ion, ["social_aid"])
         hers = submitted(s, ana, ["social_aid"])
         s.commit()
@@ -38,12 +36,7 @@ def world(app, login):
         for account in (ion, ana, elena):
             s.expunge(account)
 
-    def browser(account, lang="en"):
-        client = app.test_client()
-        login(client, account, lang=lang)
-        return client
-
-    yield app, refs, ids, browser, {"ion": ion, "ana": ana, "elena": elena}
+    yield app, refs, ids, client_as, {"ion": ion, "ana": ana, "elena": elena}
     pagecache.cache.clear()
     fastpage.pages.clear()
 
@@ -79,6 +72,13 @@ def _answered_before_flask(app, client, ref, etag):
     assert answer.status_code == 304 and flask.count == 0
 
 
+def _sent_to_login(client, ref, etag):
+    """Neither a revalidation nor a plain reload gets the page or a 304: both go to the login page."""
+    for headers in ({"If-None-Match": etag}, {}):
+        answer = client.get(f"/applications/{ref}", headers=headers)
+        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+
+
 def _end_sessions(app, account_id):
     with app.app_context():
         db.session.execute(update(LoginSession).where(LoginSession.account_id == account_id)
@@ -108,9 +108,7 @@ def test_a_logged_out_session_gets_no_page_and_no_304(world):
     ion = browser(people["ion"])
     etag, _ = _held(ion, refs["ion"])
     _end_sessions(app, ids["ion"])  # logout here or through MPass ends the login session on the server
-    for headers in ({"If-None-Match": etag}, {}):
-        answer = ion.get(f"/applications/{refs['ion']}", headers=headers)
-        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+    _sent_to_login(ion, refs["ion"], etag)
 
 
 def test_a_tampered_or_missing_cookie_gets_no_page(world):
@@ -121,9 +119,7 @@ def test_a_tampered_or_missing_cookie_gets_no_page(world):
     stranger = app.test_client()
     stranger.set_cookie("esocial_session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
     for client in (stranger, app.test_client()):
-        for headers in ({"If-None-Match": etag}, {}):
-            answer = client.get(f"/applications/{refs['ion']}", headers=headers)
-            assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+        _sent_to_login(client, refs["ion"], etag)
 
 
 def test_another_persons_application_is_404_with_or_without_the_applicants_validator(world):
@@ -168,9 +164,7 @@ def test_the_idle_and_absolute_timeouts_still_end_the_session(world, settings):
         ion = browser(people["ion"])
         etag, _ = _held(ion, refs["ion"])
         moment[0] = start + dt.timedelta(minutes=settings.session_idle_minutes, seconds=1)
-        for headers in ({"If-None-Match": etag}, {}):
-            answer = ion.get(f"/applications/{refs['ion']}", headers=headers)
-            assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+        _sent_to_login(ion, refs["ion"], etag)
         with app.app_context():
             assert db.session.query(LoginSession).filter_by(account_id=ids["ion"]).one().ended_at is not None
         # Absolute: active all along (a page every 10 minutes), the session still ends at the absolute limit.
@@ -182,8 +176,7 @@ def test_the_idle_and_absolute_timeouts_still_end_the_session(world, settings):
             moment[0] += dt.timedelta(minutes=10)
             assert ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag}).status_code in (200, 304)
         moment[0] = limit + dt.timedelta(seconds=1)
-        answer = ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag})
-        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+        _sent_to_login(ion, refs["ion"], etag)
     finally:
         clock.set_clock(None)
 
@@ -236,9 +229,7 @@ def test_a_cookie_whose_signature_was_checked_once_still_ages_out(world, monkeyp
     later = time.time() + app.permanent_session_lifetime.total_seconds() + 5
     monkeypatch.setattr(time, "time", lambda: later)  # the cookie's signed timestamp is now too old
     with FlaskRequests(app) as flask:
-        for headers in ({"If-None-Match": etag}, {}):
-            answer = ion.get(f"/applications/{refs['ion']}", headers=headers)
-            assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+        _sent_to_login(ion, refs["ion"], etag)
     assert flask.count == 2  # refused before Flask, and Flask refuses the old cookie too
 
 
@@ -249,8 +240,7 @@ def test_a_new_secret_key_forgets_the_cookies_checked_under_the_old_one(world):
     old = app.secret_key
     app.secret_key = app.config["SECRET_KEY"] = "another-" + old
     try:
-        answer = ion.get(f"/applications/{refs['ion']}", headers={"If-None-Match": etag})
-        assert answer.status_code == 302 and "/auth/login" in answer.headers["Location"]
+        _sent_to_login(ion, refs["ion"], etag)
     finally:
         app.secret_key = app.config["SECRET_KEY"] = old
 
