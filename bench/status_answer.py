@@ -135,11 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     params = {"sid": sid, "ref": ref, "seen_after": now - dt.timedelta(seconds=60),
               "started_after": now - dt.timedelta(hours=8)}
     if engine.dialect.name == "postgresql":
-        sql, names, constants = fastpage._compiled(engine)
         with engine.connect() as conn:
             cursor = conn.connection.driver_connection.cursor()
-            pyformat = str(fastpage._statement().compile(dialect=engine.dialect))
-            values = {**fastpage._statement().compile(dialect=engine.dialect).construct_params(params)}
+            compiled = fastpage._statement().compile(dialect=engine.dialect)
+            pyformat, values = str(compiled), compiled.construct_params(params)
 
             def through_cursor():
                 cursor.execute(pyformat, values, prepare=True)
