@@ -33,7 +33,6 @@ import re
 import threading
 import time
 from functools import lru_cache
-from types import SimpleNamespace
 
 from itsdangerous import BadSignature
 from psycopg import pq
@@ -310,7 +309,7 @@ class FastPage:
 def _locale(chosen: str | None, language: str | None, accept: str | None, languages: tuple, default: str) -> str:
     """:func:`portal.core.i18n.choose_locale` for a request's three inputs (a handful of distinct values)."""
     return i18n.choose_locale(chosen, language, parse_accept_header(accept, LanguageAccept) if accept else None,
-                              SimpleNamespace(languages=languages, default_language=default))
+                              languages, default)
 
 
 def _if_none_match(value: str | None) -> set[str]:

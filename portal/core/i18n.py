@@ -28,19 +28,21 @@ def select_locale() -> str:
                          request.accept_languages if request else None)
 
 
-def choose_locale(chosen: str | None, account_language: str | None, accept_languages, settings=None) -> str:
+def choose_locale(chosen: str | None, account_language: str | None, accept_languages,
+                  languages: tuple[str, ...] | None = None, default: str | None = None) -> str:
     """The language, from what the browser session chose, the account's saved language and the browser's
-    ``Accept-Language`` (a werkzeug ``LanguageAccept``), in that order; the application page's validator is
-    computed with the same function before the request reaches Flask (``portal.citizen.fastpage``), which
-    passes the ``settings``."""
-    settings = settings or current_app.config["ESOCIAL"]
-    languages = settings.languages
+    ``Accept-Language`` (a werkzeug ``LanguageAccept``), in that order, among ``languages`` (else ``default``;
+    both from the settings unless given).  The application page's validator is computed with the same function
+    before the request reaches Flask (``portal.citizen.fastpage``), which passes them."""
+    if languages is None or default is None:
+        settings = current_app.config["ESOCIAL"]
+        languages, default = settings.languages, settings.default_language
     if chosen in languages:
         return chosen
     if account_language in languages:
         return account_language
     best = accept_languages.best_match(languages) if accept_languages is not None else None
-    return best or settings.default_language
+    return best or default
 
 
 def select_timezone() -> str:
